@@ -1,0 +1,42 @@
+/**
+ * Crash-safe file replacement: the new content goes to a temp file in the same directory,
+ * created 0600 from its first byte, flushed to disk, then renamed over the target. A reader
+ * sees the old file or the new one, never a mix; a killed writer leaves at most a temp file.
+ *
+ * @module
+ */
+
+/**
+ * Atomically replaces `path` with `content` (mode 0600 on Unix).
+ *
+ * @param path the target file; its directory must exist
+ * @param content the whole new content
+ */
+export async function atomicWrite(path: string, content: string): Promise<void> {
+  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  const dir = slash >= 0 ? path.slice(0, slash) : ".";
+  const base = slash >= 0 ? path.slice(slash + 1) : path;
+  const suffix = Array.from(
+    crypto.getRandomValues(new Uint8Array(6)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+  const tmp = `${dir}/.${base}.tmp-${suffix}`;
+  const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
+  try {
+    const bytes = new TextEncoder().encode(content);
+    let written = 0;
+    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    await file.syncData();
+  } catch (e) {
+    file.close();
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+  file.close();
+  try {
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
