@@ -1,0 +1,88 @@
+/**
+ * The stricli application: every route, its flags and help. Command bodies load lazily, so
+ * `pup --help` and `pup auth status` load only what they run.
+ *
+ * @module
+ */
+
+import {
+  type Application,
+  buildApplication,
+  buildCommand,
+  buildRouteMap,
+  text_en,
+} from "@stricli/core";
+import { VERSION } from "../version.ts";
+import { globalAliases, globalFlagParams, type PupContext } from "./context.ts";
+import { exitCodeFor, formatError } from "./exit_codes.ts";
+
+const siteFlag = {
+  kind: "parsed",
+  parse: String,
+  brief: "Datadog site, e.g. datadoghq.eu (overrides DD_SITE)",
+  optional: true,
+  placeholder: "site",
+} as const;
+
+const authStatus = buildCommand({
+  loader: () => import("./commands/auth_status.ts"),
+  parameters: { flags: { ...globalFlagParams, site: siteFlag }, aliases: globalAliases },
+  docs: {
+    brief: "Show the resolved session (local only, never refreshes)",
+    fullDescription:
+      "Reports whether the resolved session is authenticated, its site, org, expiry, scopes and storage backend. Exit code 3 when not authenticated.",
+  },
+});
+
+const authList = buildCommand({
+  loader: () => import("./commands/auth_list.ts"),
+  parameters: { flags: { ...globalFlagParams }, aliases: globalAliases },
+  docs: { brief: "List every stored session (local only)" },
+});
+
+const completions = buildCommand({
+  loader: () => import("./commands/completions.ts"),
+  parameters: {
+    flags: { ...globalFlagParams },
+    aliases: globalAliases,
+    positional: {
+      kind: "tuple",
+      parameters: [{ brief: "Shell: bash, zsh or fish", parse: String, placeholder: "shell" }],
+    },
+  },
+  docs: { brief: "Print a shell completion script (bash, zsh or fish)" },
+});
+
+/** The route tree; exported so completions can walk it. */
+export const root = buildRouteMap({
+  routes: {
+    auth: buildRouteMap({
+      routes: { status: authStatus, list: authList },
+      docs: { brief: "Log in, inspect and manage sessions" },
+    }),
+    completions,
+  },
+  docs: {
+    brief: "pup: a Datadog CLI with OAuth2 login, secure token storage and named sessions",
+    fullDescription:
+      "Global flags on every command: --org <name> (env DD_ORG), -o/--output json|table. Exit codes: 0 ok, 1 error, 2 usage, 3 not authenticated, 130 interrupted.",
+  },
+});
+
+/** Builds the application with pup's error format and exit codes. */
+export function buildPupApp(): Application<PupContext> {
+  return buildApplication(root, {
+    name: "pup",
+    versionInfo: { currentVersion: VERSION },
+    scanner: { caseStyle: "allow-kebab-for-camel" },
+    documentation: { caseStyle: "convert-camel-to-kebab" },
+    determineExitCode: exitCodeFor,
+    localization: {
+      loadText: () => ({
+        ...text_en,
+        exceptionWhileRunningCommand: (exc: unknown) => formatError(exc),
+        commandErrorResult: (err: Error) => formatError(err),
+      }),
+    },
+  });
+}

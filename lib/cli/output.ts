@@ -1,0 +1,47 @@
+/**
+ * Rendering results: JSON for scripts (and whenever stdout is not a terminal), a readable table
+ * or summary for people at a terminal (SPEC §2).
+ *
+ * @module
+ */
+
+import type { IO } from "../deps.ts";
+
+/**
+ * Decides the format.
+ *
+ * @param output the `-o` flag
+ * @param io whether stdout is a terminal
+ * @param configOutput config.yaml `output`, when it is json or table
+ */
+export function wantsJson(
+  output: "json" | "table" | undefined,
+  io: IO,
+  configOutput?: string,
+): boolean {
+  const chosen = output ??
+    (configOutput === "json" || configOutput === "table" ? configOutput : undefined);
+  if (chosen) return chosen === "json";
+  return !io.isTerminal;
+}
+
+/** Writes pretty JSON and a newline to stdout. */
+export function writeJson(io: IO, value: unknown): void {
+  io.out.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * Renders rows as an aligned text table.
+ *
+ * @param headers column titles
+ * @param rows cell text, one array per row
+ */
+export function renderTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (c ?? "").padEnd(widths[i])).join("  ").trimEnd();
+  return [line(headers), ...rows.map(line)].join("\n") + "\n";
+}

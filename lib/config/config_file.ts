@@ -1,0 +1,139 @@
+/**
+ * `config.yaml` (ref §1.7, SPEC §3): read only when it exists, parsed with `npm:yaml` loaded on
+ * demand, and a malformed file is an error naming the file and line, never silently ignored.
+ *
+ * @module
+ */
+
+/** The keys pup reads from `config.yaml`; unknown keys are ignored as in the Rust `pup`. */
+export interface FileConfig {
+  /** The file it came from, when one was found. */
+  path?: string;
+  site?: string;
+  org?: string;
+  api_key?: string;
+  app_key?: string;
+  access_token?: string;
+  output?: string;
+  scopes?: string;
+  profiles?: Record<string, { scopes?: string }>;
+  trusted_sites?: string[];
+  token_storage?: string;
+}
+
+const STRING_KEYS = [
+  "site",
+  "org",
+  "api_key",
+  "app_key",
+  "access_token",
+  "output",
+  "scopes",
+  "token_storage",
+] as const;
+
+/** `config.yaml` exists but cannot be used. */
+export class ConfigFileError extends SyntaxError {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigFileError";
+  }
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    if (e instanceof Deno.errors.IsADirectory) {
+      throw new ConfigFileError(
+        `Cannot read "${path}": it is a directory; remove it or set PUP_CONFIG_DIR`,
+      );
+    }
+    throw new ConfigFileError(`Cannot read "${path}": ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Loads the first readable `config.yaml` among `candidates`.
+ *
+ * @param candidates paths in order (see `configYamlCandidates`)
+ * @returns the parsed keys, or `{}` when no file exists
+ * @throws {ConfigFileError} naming the file and line when it is malformed
+ */
+export async function loadConfigFile(candidates: readonly string[]): Promise<FileConfig> {
+  for (const path of candidates) {
+    const text = await readIfExists(path);
+    if (text === undefined) continue;
+    const { parseDocument, LineCounter } = await import("yaml");
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+    if (doc.errors.length > 0) {
+      const err = doc.errors[0];
+      const pos = lineCounter.linePos(err.pos[0]);
+      throw new ConfigFileError(
+        `Cannot parse "${path}" at line ${pos.line}, column ${pos.col}: ${
+          err.message.split("\n")[0]
+        }; fix the file or move it aside`,
+      );
+    }
+    const value = doc.toJS() as unknown;
+    if (value === null || value === undefined) return { path };
+    if (typeof value !== "object" || Array.isArray(value)) {
+      throw new ConfigFileError(
+        `Cannot use "${path}": the top level must be a mapping of keys such as "site: datadoghq.eu"`,
+      );
+    }
+    const lineOf = (key: string): string => {
+      // Point at the key, which is where a person looks, not at its (possibly multi-line) value.
+      const items =
+        (doc.contents as { items?: { key?: { value?: unknown; range?: number[] } }[] } | null)
+          ?.items;
+      const start = items?.find((p) => p.key?.value === key)?.key?.range?.[0];
+      return start === undefined ? "" : ` at line ${lineCounter.linePos(start).line}`;
+    };
+    const raw = value as Record<string, unknown>;
+    const out: FileConfig = { path };
+    for (const key of STRING_KEYS) {
+      const v = raw[key];
+      if (v === undefined || v === null) continue;
+      if (typeof v !== "string") {
+        throw new ConfigFileError(`Cannot use "${path}"${lineOf(key)}: "${key}" must be a string`);
+      }
+      out[key] = v;
+    }
+    if (raw.trusted_sites !== undefined && raw.trusted_sites !== null) {
+      const t = raw.trusted_sites;
+      if (!Array.isArray(t) || !t.every((x) => typeof x === "string")) {
+        throw new ConfigFileError(
+          `Cannot use "${path}"${
+            lineOf("trusted_sites")
+          }: "trusted_sites" must be a list of strings`,
+        );
+      }
+      out.trusted_sites = t;
+    }
+    if (raw.profiles !== undefined && raw.profiles !== null) {
+      const p = raw.profiles;
+      if (typeof p !== "object" || Array.isArray(p)) {
+        throw new ConfigFileError(
+          `Cannot use "${path}"${lineOf("profiles")}: "profiles" must be a mapping of org names`,
+        );
+      }
+      out.profiles = {};
+      for (const [org, prof] of Object.entries(p as Record<string, unknown>)) {
+        const scopes = (prof as Record<string, unknown> | null)?.scopes;
+        if (scopes !== undefined && typeof scopes !== "string") {
+          throw new ConfigFileError(
+            `Cannot use "${path}"${
+              lineOf("profiles")
+            }: "profiles.${org}.scopes" must be a comma-separated string`,
+          );
+        }
+        out.profiles[org] = { scopes: scopes as string | undefined };
+      }
+    }
+    return out;
+  }
+  return {};
+}

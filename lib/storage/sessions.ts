@@ -1,0 +1,158 @@
+/**
+ * `sessions.json`: the registry of named sessions (ref §1.5, SPEC §5.3). Always a file, never
+ * secrets; read strictly, written atomically under a cross-process lock, never overwritten when
+ * it cannot be parsed.
+ *
+ * @module
+ */
+
+import { StorageCorruptError } from "../errors.ts";
+import { atomicWrite } from "./atomic_write.ts";
+import { parseJson } from "./codec.ts";
+import { withLock } from "./lock.ts";
+import { ensureLocksDir, readStoreFile } from "./store_files.ts";
+
+/** One row: `org` null is the default session; `org_uuid` is omitted when unknown. */
+export interface SessionRow {
+  site: string;
+  org: string | null;
+  org_uuid?: string;
+}
+
+/**
+ * Parses the registry text strictly.
+ *
+ * @param text file content
+ * @param path for errors
+ * @throws {StorageCorruptError} naming the file and the bad row
+ */
+export function parseSessions(text: string, path: string): SessionRow[] {
+  const value = parseJson(text, path);
+  const bad = (detail: string): never => {
+    throw new StorageCorruptError(
+      path,
+      `Cannot read "${path}": ${detail}. It was left untouched; fix or move it aside, then run 'pup auth login'`,
+    );
+  };
+  if (!Array.isArray(value)) bad("expected a JSON array of sessions");
+  return (value as unknown[]).map((row, i) => {
+    if (typeof row !== "object" || row === null || Array.isArray(row)) {
+      bad(`row ${i} is not an object`);
+    }
+    const r = row as Record<string, unknown>;
+    if (typeof r.site !== "string") bad(`row ${i} has no string "site"`);
+    if (r.org !== undefined && r.org !== null && typeof r.org !== "string") {
+      bad(`row ${i}: "org" must be a string or null`);
+    }
+    if (r.org_uuid !== undefined && r.org_uuid !== null && typeof r.org_uuid !== "string") {
+      bad(`row ${i}: "org_uuid" must be a string`);
+    }
+    const out: SessionRow = {
+      site: r.site as string,
+      org: (r.org as string | null | undefined) ?? null,
+    };
+    if (typeof r.org_uuid === "string") out.org_uuid = r.org_uuid;
+    return out;
+  });
+}
+
+/** Serializes rows as the Rust `pup` does: pretty JSON, `org_uuid` omitted when absent. */
+export function serializeSessions(rows: readonly SessionRow[]): string {
+  return JSON.stringify(
+    rows.map((
+      r,
+    ) => (r.org_uuid
+      ? { site: r.site, org: r.org, org_uuid: r.org_uuid }
+      : { site: r.site, org: r.org })
+    ),
+    null,
+    2,
+  );
+}
+
+/** Normalizes an org label: empty means the default session. */
+function sameOrg(a: string | null, b: string | null): boolean {
+  return (a || null) === (b || null);
+}
+
+/** Removes every row with the row's org, whatever the site, then appends it (ref §1.5 upsert). */
+export function upsertSession(rows: readonly SessionRow[], row: SessionRow): SessionRow[] {
+  return [...rows.filter((r) => !sameOrg(r.org, row.org)), row];
+}
+
+/** Removes every row with `org` (site ignored, ref §1.5). */
+export function removeSession(rows: readonly SessionRow[], org: string | null): SessionRow[] {
+  return rows.filter((r) => !sameOrg(r.org, org));
+}
+
+/**
+ * After a bare login on `site`, removes the other default rows (ref §1.5 prune).
+ *
+ * @returns the kept rows and the sites whose default row was removed
+ */
+export function pruneDefaultSessions(
+  rows: readonly SessionRow[],
+  site: string,
+): { rows: SessionRow[]; removedSites: string[] } {
+  const removedSites: string[] = [];
+  const kept = rows.filter((r) => {
+    if (r.org === null && r.site !== site) {
+      removedSites.push(r.site);
+      return false;
+    }
+    return true;
+  });
+  return { rows: kept, removedSites };
+}
+
+/** The first row for `org` (null for the default session). */
+export function findSession(
+  rows: readonly SessionRow[],
+  org: string | null,
+): SessionRow | undefined {
+  return rows.find((r) => sameOrg(r.org, org));
+}
+
+/** The distinct sites of named rows for `org` (more than one means ambiguous). */
+export function sitesForOrg(rows: readonly SessionRow[], org: string): string[] {
+  return [...new Set(rows.filter((r) => r.org === org).map((r) => r.site))].sort();
+}
+
+/** The distinct sites that have a default (unnamed) row, sorted. */
+export function defaultSessionSites(rows: readonly SessionRow[]): string[] {
+  return [...new Set(rows.filter((r) => r.org === null).map((r) => r.site))].sort();
+}
+
+/** The `sessions.json` file of one config dir. */
+export class SessionsRegistry {
+  /** The file path. */
+  readonly path: string;
+  readonly #configDir: string;
+
+  constructor(configDir: string) {
+    this.#configDir = configDir;
+    this.path = `${configDir}/sessions.json`;
+  }
+
+  /** Reads every row; a missing file is an empty list. */
+  async read(): Promise<SessionRow[]> {
+    const text = await readStoreFile(this.path);
+    return text === undefined ? [] : parseSessions(text, this.path);
+  }
+
+  /**
+   * Locks, re-reads, applies `mutate` and writes the rows when they changed.
+   *
+   * @returns the rows as written
+   */
+  async update(mutate: (rows: SessionRow[]) => SessionRow[]): Promise<SessionRow[]> {
+    const locks = await ensureLocksDir(this.#configDir);
+    return await withLock(`${locks}/sessions.lock`, async () => {
+      const before = await this.read();
+      const after = mutate([...before]);
+      const text = serializeSessions(after);
+      if (text !== serializeSessions(before)) await atomicWrite(this.path, text);
+      return after;
+    });
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The composition root: builds the real `Deps`, runs the CLI and exits with its code. The only
+ * file that calls `Deno.exit`, reads `Deno.env` wholesale or touches `console`.
+ *
+ * @module
+ */
+
+import { runCli } from "./lib/cli/run_cli.ts";
+import { EXIT, formatError } from "./lib/cli/exit_codes.ts";
+import { resolveConfigDir } from "./lib/config/config_dir.ts";
+import type { Deps, OsName, Writer } from "./lib/deps.ts";
+import { InterruptedError } from "./lib/errors.ts";
+import { createBrowser } from "./lib/platform/browser.ts";
+import { createClock } from "./lib/platform/clock.ts";
+import { createCommandRunner } from "./lib/platform/command_runner.ts";
+import { createLineReader } from "./lib/platform/stdin.ts";
+
+function syncWriter(file: { writeSync(p: Uint8Array): number }): Writer {
+  const encoder = new TextEncoder();
+  return {
+    write(text: string) {
+      let bytes = encoder.encode(text);
+      try {
+        while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+      } catch (e) {
+        // A closed pipe (`pup auth list | head`) is not an error of ours.
+        if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+      }
+    },
+  };
+}
+
+async function main(): Promise<number> {
+  const env = Deno.env.toObject();
+  const os: OsName = Deno.build.os === "darwin"
+    ? "darwin"
+    : Deno.build.os === "windows"
+    ? "windows"
+    : "linux";
+  const err = syncWriter(Deno.stderr);
+  let configDir: string;
+  try {
+    configDir = resolveConfigDir(env, os);
+  } catch (e) {
+    err.write(formatError(e));
+    return EXIT.error;
+  }
+  const interrupt = new AbortController();
+  let interrupts = 0;
+  const onInterrupt = () => {
+    // The first Ctrl-C lets a waiting login clean up; a second one leaves at once.
+    if (++interrupts > 1) Deno.exit(EXIT.interrupted);
+    interrupt.abort(new InterruptedError());
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  const runner = createCommandRunner();
+  const deps: Deps = {
+    fetch: globalThis.fetch,
+    runner,
+    browser: createBrowser(runner, env, os),
+    clock: createClock(),
+    random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+    env,
+    os,
+    configDir,
+    io: {
+      out: syncWriter(Deno.stdout),
+      err,
+      stdin: createLineReader(() => Deno.stdin.readable),
+      isTerminal: Deno.stdout.isTerminal(),
+      stdinIsTerminal: Deno.stdin.isTerminal(),
+      color: !env.NO_COLOR && Deno.stderr.isTerminal(),
+    },
+    interrupt: interrupt.signal,
+  };
+  try {
+    return await runCli(Deno.args, deps);
+  } catch (e) {
+    err.write(formatError(e));
+    return EXIT.error;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+}
+
+Deno.exit(await main());

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the pinned Deno (npm package "deno", exact version in tools/package.json) and caches
+# the npm: dependencies of deno.lock. Needs only Node and npm. Idempotent and quiet when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DENO_TLS_CA_STORE=system
+[ -f /etc/ssl/certs/ca-certificates.crt ] && export NODE_EXTRA_CA_CERTS="${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}"
+if ! tools/node_modules/.bin/deno --version >/dev/null 2>&1; then
+  echo "pup setup: installing Deno into tools/node_modules (npm)..." >&2
+  # npm ci cannot be used: deno@2.9.6's other-platform packages are missing from the registry here.
+  (cd tools && npm install --no-audit --no-fund --loglevel=error >&2)
+fi
+if [ ! -f tools/node_modules/.deps-cached ] || [ deno.lock -nt tools/node_modules/.deps-cached ]; then
+  tools/node_modules/.bin/deno install --frozen >&2
+  touch tools/node_modules/.deps-cached
+fi
