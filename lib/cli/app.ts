@@ -15,30 +15,8 @@ import {
 import { VERSION } from "../version.ts";
 import { globalAliases, globalFlagParams, type PupContext } from "./context.ts";
 import { exitCodeFor, formatError } from "./exit_codes.ts";
-
-const siteFlag = {
-  kind: "parsed",
-  parse: String,
-  brief: "Datadog site, e.g. datadoghq.eu (overrides DD_SITE)",
-  optional: true,
-  placeholder: "site",
-} as const;
-
-const authStatus = buildCommand({
-  loader: () => import("./commands/auth_status.ts"),
-  parameters: { flags: { ...globalFlagParams, site: siteFlag }, aliases: globalAliases },
-  docs: {
-    brief: "Show the resolved session (local only, never refreshes)",
-    fullDescription:
-      "Reports whether the resolved session is authenticated, its site, org, expiry, scopes and storage backend. Exit code 3 when not authenticated.",
-  },
-});
-
-const authList = buildCommand({
-  loader: () => import("./commands/auth_list.ts"),
-  parameters: { flags: { ...globalFlagParams }, aliases: globalAliases },
-  docs: { brief: "List every stored session (local only)" },
-});
+import { authRoutes } from "./routes/auth.ts";
+import { dataRoutes } from "./routes/data.ts";
 
 const completions = buildCommand({
   loader: () => import("./commands/completions.ts"),
@@ -56,10 +34,8 @@ const completions = buildCommand({
 /** The route tree; exported so completions can walk it. */
 export const root = buildRouteMap({
   routes: {
-    auth: buildRouteMap({
-      routes: { status: authStatus, list: authList },
-      docs: { brief: "Log in, inspect and manage sessions" },
-    }),
+    auth: authRoutes,
+    ...dataRoutes,
     completions,
   },
   docs: {
