@@ -10,7 +10,6 @@ import { EXIT, formatError } from "./lib/cli/exit_codes.ts";
 import { resolveConfigDir } from "./lib/config/config_dir.ts";
 import type { Deps, OsName, Writer } from "./lib/deps.ts";
 import { InterruptedError } from "./lib/errors.ts";
-import { createBrowser } from "./lib/platform/browser.ts";
 import { createClock } from "./lib/platform/clock.ts";
 import { createCommandRunner } from "./lib/platform/command_runner.ts";
 import { createLineReader } from "./lib/platform/stdin.ts";
@@ -57,7 +56,11 @@ async function main(): Promise<number> {
   const deps: Deps = {
     fetch: globalThis.fetch,
     runner,
-    browser: createBrowser(runner, env, os),
+    // Only login opens a browser: keep the opener off every other command's start-up path.
+    browser: {
+      open: async (url) =>
+        (await import("./lib/platform/browser.ts")).createBrowser(runner, env, os).open(url),
+    },
     clock: createClock(),
     random: (n) => crypto.getRandomValues(new Uint8Array(n)),
     env,
