@@ -30,7 +30,7 @@ Deno.test("deno task compile embeds the whole module graph and npm packages with
     const out = await new Deno.Command(deno, {
       args: compileArgs("linux-x64", output),
       cwd: repo,
-      env: { DENORT_BIN: deno },
+      env: { DENORT_BIN: deno, DENO_TLS_CA_STORE: "system" },
       stderr: "piped",
     }).output();
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
