@@ -5,8 +5,192 @@
  * @module
  */
 
-import type { Command, RouteMap } from "@stricli/core";
-import type { PupContext } from "../context.ts";
+import { buildCommand, buildRouteMap, type Command, type RouteMap } from "@stricli/core";
+import { globalAliases, globalFlagParams, type PupContext } from "../context.ts";
+import { trustSiteFlag } from "../flags.ts";
+
+const dataFlags = { ...globalFlagParams, trustSite: trustSiteFlag } as const;
+
+const CREDENTIALS_NOTE =
+  "Credentials: DD_ACCESS_TOKEN, else the stored OAuth session (refreshed when under 5 minutes remain), else DD_API_KEY + DD_APP_KEY.";
+
+const timeBrief = "now, 15m, 1h, 2d, unix seconds or RFC 3339";
+
+const api = buildCommand({
+  loader: () => import("../commands/api.ts"),
+  parameters: {
+    flags: {
+      ...dataFlags,
+      method: {
+        kind: "parsed",
+        parse: String,
+        brief: "HTTP method (default GET, or POST with --input)",
+        optional: true,
+        placeholder: "METHOD",
+      },
+      field: {
+        kind: "parsed",
+        parse: String,
+        brief:
+          "key=value: a query parameter for GET/HEAD/DELETE/OPTIONS or with --input; else a JSON body field (string)",
+        optional: true,
+        variadic: true,
+        placeholder: "key=value",
+      },
+      header: {
+        kind: "parsed",
+        parse: String,
+        brief: "Extra header 'Name: value', repeatable; never Authorization or DD-API-KEY",
+        optional: true,
+        variadic: true,
+        placeholder: "header",
+      },
+      input: {
+        kind: "parsed",
+        parse: String,
+        brief: "JSON request body from a file, or - for stdin",
+        optional: true,
+        placeholder: "file",
+      },
+    },
+    // No -H: stricli reserves it for --help-all.
+    aliases: { ...globalAliases, X: "method", f: "field" },
+    positional: {
+      kind: "tuple",
+      parameters: [{ brief: "API path, starting with /api/", parse: String, placeholder: "path" }],
+    },
+  },
+  docs: {
+    brief: "Call any Datadog API endpoint and print the JSON answer",
+    fullDescription:
+      `Example: pup api /api/v1/monitor -f name=cpu. -f fields are query parameters for GET, HEAD, DELETE and OPTIONS (and whenever --input gives the body), otherwise a JSON object body of string values; use --input for anything richer. ${CREDENTIALS_NOTE}`,
+  },
+});
+
+const monitorsList = buildCommand({
+  loader: () => import("../commands/monitors_list.ts"),
+  parameters: {
+    flags: {
+      ...dataFlags,
+      name: {
+        kind: "parsed",
+        parse: String,
+        brief: "Only monitors whose name contains this",
+        optional: true,
+        placeholder: "text",
+      },
+      tags: {
+        kind: "parsed",
+        parse: String,
+        brief: "Only monitors with all these monitor tags (comma-separated)",
+        optional: true,
+        placeholder: "a,b",
+      },
+      limit: {
+        kind: "parsed",
+        parse: Number,
+        brief: "At most this many monitors (1-1000)",
+        optional: true,
+        placeholder: "n",
+      },
+    },
+    aliases: globalAliases,
+  },
+  docs: { brief: "List monitors (GET /api/v1/monitor)", fullDescription: CREDENTIALS_NOTE },
+});
+
+const monitorsGet = buildCommand({
+  loader: () => import("../commands/monitors_get.ts"),
+  parameters: {
+    flags: dataFlags,
+    aliases: globalAliases,
+    positional: {
+      kind: "tuple",
+      parameters: [{ brief: "Monitor id", parse: String, placeholder: "id" }],
+    },
+  },
+  docs: { brief: "Show one monitor (GET /api/v1/monitor/{id})", fullDescription: CREDENTIALS_NOTE },
+});
+
+const logsSearch = buildCommand({
+  loader: () => import("../commands/logs_search.ts"),
+  parameters: {
+    flags: {
+      ...dataFlags,
+      query: {
+        kind: "parsed",
+        parse: String,
+        brief: "Log search query, e.g. service:web status:error",
+        placeholder: "query",
+      },
+      from: {
+        kind: "parsed",
+        parse: String,
+        brief: `Start (default 1h ago): ${timeBrief}`,
+        optional: true,
+        placeholder: "time",
+      },
+      to: {
+        kind: "parsed",
+        parse: String,
+        brief: `End (default now): ${timeBrief}`,
+        optional: true,
+        placeholder: "time",
+      },
+      limit: {
+        kind: "parsed",
+        parse: Number,
+        brief: "At most this many events (1-1000, default 50)",
+        optional: true,
+        placeholder: "n",
+      },
+    },
+    aliases: globalAliases,
+  },
+  docs: {
+    brief: "Search logs (POST /api/v2/logs/events/search)",
+    fullDescription: CREDENTIALS_NOTE,
+  },
+});
+
+const metricsQuery = buildCommand({
+  loader: () => import("../commands/metrics_query.ts"),
+  parameters: {
+    flags: {
+      ...dataFlags,
+      query: {
+        kind: "parsed",
+        parse: String,
+        brief: "Metrics query, e.g. avg:system.cpu.user{*}",
+        placeholder: "query",
+      },
+      from: {
+        kind: "parsed",
+        parse: String,
+        brief: `Start (default 1h ago): ${timeBrief}`,
+        optional: true,
+        placeholder: "time",
+      },
+      to: {
+        kind: "parsed",
+        parse: String,
+        brief: `End (default now): ${timeBrief}`,
+        optional: true,
+        placeholder: "time",
+      },
+    },
+    aliases: globalAliases,
+  },
+  docs: { brief: "Query timeseries (GET /api/v1/query)", fullDescription: CREDENTIALS_NOTE },
+});
 
 /** Top-level data routes, merged into the root route map. Add a route with one entry here. */
-export const dataRoutes: Record<string, Command<PupContext> | RouteMap<PupContext>> = {};
+export const dataRoutes: Record<string, Command<PupContext> | RouteMap<PupContext>> = {
+  api,
+  monitors: buildRouteMap({
+    routes: { list: monitorsList, get: monitorsGet },
+    docs: { brief: "List and show monitors" },
+  }),
+  logs: buildRouteMap({ routes: { search: logsSearch }, docs: { brief: "Search logs" } }),
+  metrics: buildRouteMap({ routes: { query: metricsQuery }, docs: { brief: "Query metrics" } }),
+};

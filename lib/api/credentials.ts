@@ -1,0 +1,143 @@
+/**
+ * Which credential an API call uses (SPEC §3, ref §11.2): `DD_ACCESS_TOKEN` (or config
+ * `access_token`) > the stored OAuth session for (site, org), refreshed when under 5 minutes
+ * remain > `DD_API_KEY` + `DD_APP_KEY` (or config `api_key`/`app_key`). Endpoints on the
+ * OAuth-excluded table use API keys or fail. Unlike the Rust `pup`, a session that cannot be
+ * refreshed says why instead of silently looking like "not logged in" (ref §12 item 7).
+ *
+ * @module
+ */
+
+import { getAccessToken, type SessionTarget } from "../auth/session_tokens.ts";
+import { needsRefresh } from "../auth/expiry.ts";
+import type { FileConfig } from "../config/config_file.ts";
+import type { Deps } from "../deps.ts";
+import { AuthRequiredError } from "../errors.ts";
+import { orgKey } from "../storage/codec.ts";
+import type { SiteStateStore, TokenSet } from "../storage/types.ts";
+import { keyRequirement } from "./oauth_excluded.ts";
+
+/** A credential ready to be put in headers. */
+export type Credential =
+  | { kind: "token"; source: "DD_ACCESS_TOKEN" | "config"; token: string }
+  | { kind: "session"; tokens: TokenSet; store: SiteStateStore }
+  | { kind: "keys"; apiKey: string; appKey?: string };
+
+/** Where credentials come from; the store is opened only when it is needed. */
+export interface CredentialSources {
+  config: Pick<FileConfig, "access_token" | "api_key" | "app_key" | "path">;
+  store: () => Promise<SiteStateStore>;
+}
+
+/** The chosen credential, whether a refresh happened, and warnings for stderr. */
+export interface ResolvedCredential {
+  credential: Credential;
+  refreshed: boolean;
+  warnings: string[];
+}
+
+type CredDeps = Pick<Deps, "fetch" | "clock" | "configDir" | "env">;
+
+/**
+ * Headers carrying a credential.
+ *
+ * @param c the credential
+ * @returns `Authorization: Bearer …`, or `DD-API-KEY` (+ `DD-APPLICATION-KEY`)
+ * @see RFC 6750 §2.1
+ */
+export function authHeaders(c: Credential): Record<string, string> {
+  if (c.kind === "token") return { authorization: `Bearer ${c.token}` };
+  if (c.kind === "session") return { authorization: `Bearer ${c.tokens.access_token}` };
+  return c.appKey === undefined
+    ? { "dd-api-key": c.apiKey }
+    : { "dd-api-key": c.apiKey, "dd-application-key": c.appKey };
+}
+
+/** The login command for a session target. */
+export function loginCommand(target: Pick<SessionTarget, "org">): string {
+  return `pup auth login${target.org ? ` --org ${target.org}` : ""}`;
+}
+
+/**
+ * Picks the credential for one request.
+ *
+ * @param deps fetch and clock (for a refresh), the config dir (its lock), the environment
+ * @param sources config values and the token store
+ * @param target the session, already through the trust gate
+ * @param method the HTTP method
+ * @param path the request path, without query
+ * @returns the credential
+ * @throws {AuthRequiredError} when nothing usable exists (exit 3), naming the ways to fix it
+ * @throws {StorageCorruptError} when the store cannot be parsed (exit 1); nothing is written
+ * @see RFC 6749 §6 (the refresh done on the way)
+ */
+export async function resolveCredential(
+  deps: CredDeps,
+  sources: CredentialSources,
+  target: SessionTarget,
+  method: string,
+  path: string,
+): Promise<ResolvedCredential> {
+  const apiKey = deps.env.DD_API_KEY || sources.config.api_key || undefined;
+  const appKey = deps.env.DD_APP_KEY || sources.config.app_key || undefined;
+  const warnings: string[] = [];
+  const requirement = keyRequirement(method, path);
+  const m = method.toUpperCase();
+  if (requirement === "api_key_only") {
+    if (apiKey) return { credential: { kind: "keys", apiKey }, refreshed: false, warnings };
+    throw new AuthRequiredError(
+      `${m} ${path} requires DD_API_KEY; OAuth2 bearer tokens are not supported`,
+    );
+  }
+  if (requirement === "api_and_app_keys") {
+    if (apiKey && appKey) {
+      return { credential: { kind: "keys", apiKey, appKey }, refreshed: false, warnings };
+    }
+    throw new AuthRequiredError(
+      `${m} ${path} requires DD_API_KEY and DD_APP_KEY; OAuth2 bearer tokens are not supported`,
+    );
+  }
+  if (deps.env.DD_ACCESS_TOKEN) {
+    const token = deps.env.DD_ACCESS_TOKEN;
+    return {
+      credential: { kind: "token", source: "DD_ACCESS_TOKEN", token },
+      refreshed: false,
+      warnings,
+    };
+  }
+  if (sources.config.access_token) {
+    const token = sources.config.access_token;
+    return { credential: { kind: "token", source: "config", token }, refreshed: false, warnings };
+  }
+  const store = await sources.store();
+  const state = await store.read(target.site);
+  const stored = state.tokens[orgKey(target.org)];
+  if (stored && !needsRefresh(stored, deps.clock.now())) {
+    return { credential: { kind: "session", tokens: stored, store }, refreshed: false, warnings };
+  }
+  if (stored) {
+    try {
+      const { tokens, refreshed } = await getAccessToken(deps, store, target);
+      return { credential: { kind: "session", tokens, store }, refreshed, warnings };
+    } catch (e) {
+      if (!(e instanceof AuthRequiredError) || !apiKey || !appKey) throw e;
+      // The session is dead but keys are configured: use them, and say why out loud.
+      warnings.push(`Warning: ${e.message}. Using DD_API_KEY and DD_APP_KEY instead.`);
+      return { credential: { kind: "keys", apiKey, appKey }, refreshed: false, warnings };
+    }
+  }
+  if (apiKey && appKey) {
+    return { credential: { kind: "keys", apiKey, appKey }, refreshed: false, warnings };
+  }
+  const suffix = target.org ? ` (org "${target.org}")` : "";
+  const half = apiKey
+    ? " (DD_API_KEY is set but DD_APP_KEY is not)"
+    : appKey
+    ? " (DD_APP_KEY is set but DD_API_KEY is not)"
+    : "";
+  throw new AuthRequiredError(
+    `Not authenticated for "${target.site}"${suffix}${half}: run '${
+      loginCommand(target)
+    }' for OAuth2, set DD_ACCESS_TOKEN for bearer auth, or set DD_API_KEY and DD_APP_KEY for API+APP key auth`,
+  );
+}

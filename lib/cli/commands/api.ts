@@ -1,0 +1,161 @@
+/**
+ * `pup api <path> [-X METHOD] [-f key=value]... [--header 'Name: value']... [--input FILE|-]`: any
+ * Datadog API call with the resolved credential; prints the JSON answer.
+ *
+ * Where `-f` fields go: for GET, HEAD, DELETE and OPTIONS, and whenever `--input` gives the
+ * body, they are query parameters; for other methods they form a JSON object body of string
+ * values (`-f name=cpu -f count=3` sends `{"name":"cpu","count":"3"}`; for numbers, booleans
+ * or nesting, use `--input`). The method defaults to GET, or POST with `--input`.
+ *
+ * @module
+ */
+
+import { isReservedHeader } from "../../api/client.ts";
+import type { Deps } from "../../deps.ts";
+import { UsageError } from "../../errors.ts";
+import type { PupContext } from "../context.ts";
+import {
+  type DataCallOptions,
+  type DataFlags,
+  jsonTable,
+  parseDataFlags,
+  runDataCall,
+} from "../data_call.ts";
+
+/** Flags of `pup api`. */
+export interface ApiFlags extends DataFlags {
+  readonly method?: string;
+  readonly field?: readonly string[];
+  readonly header?: readonly string[];
+  readonly input?: string;
+}
+
+/** Options of `pup api`. */
+export interface ApiOptions extends DataCallOptions {
+  path: string;
+  method: string;
+  query: [string, string][];
+  /** A JSON object built from `-f`, when the fields form the body. */
+  fieldsBody?: Record<string, string>;
+  headers: Record<string, string>;
+  /** `--input`: a file path, or `-` for stdin. */
+  input?: string;
+}
+
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+const QUERY_METHODS = new Set(["GET", "HEAD", "DELETE", "OPTIONS"]);
+
+/**
+ * Flags and the path → options (pure).
+ *
+ * @param flags the parsed flags
+ * @param path the API path, starting with `/api/`
+ * @returns the options
+ * @throws {UsageError} for a bad path, method, field or header
+ */
+export function parseApiArgs(flags: ApiFlags, path: string): ApiOptions {
+  // deno-lint-ignore no-control-regex
+  if (!path.startsWith("/api/") || /[\u0000-\u0020\\#]/.test(path)) {
+    throw new UsageError(
+      `Cannot call "${path}": the path must start with /api/ and contain no spaces, e.g. 'pup api /api/v1/validate'`,
+    );
+  }
+  const method = (flags.method ?? (flags.input !== undefined ? "POST" : "GET")).toUpperCase();
+  if (!METHODS.includes(method)) {
+    throw new UsageError(`Unknown method "${flags.method}": use one of ${METHODS.join(", ")}`);
+  }
+  if (flags.input !== undefined && (method === "GET" || method === "HEAD")) {
+    throw new UsageError(`A ${method} request has no body: drop --input or pick -X POST/PUT/PATCH`);
+  }
+  const fields: [string, string][] = (flags.field ?? []).map((f) => {
+    const eq = f.indexOf("=");
+    if (eq <= 0) {
+      throw new UsageError(`Cannot use -f "${f}": write it as key=value, e.g. -f name=cpu`);
+    }
+    return [f.slice(0, eq), f.slice(eq + 1)];
+  });
+  const headers: Record<string, string> = {};
+  for (const h of flags.header ?? []) {
+    const colon = h.indexOf(":");
+    const name = colon > 0 ? h.slice(0, colon).trim() : "";
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+      throw new UsageError(`Cannot use --header "${h}": write it as 'Name: value'`);
+    }
+    if (isReservedHeader(name)) {
+      throw new UsageError(
+        `Cannot set the header "${name}": pup sets credentials itself; use DD_ACCESS_TOKEN, 'pup auth login', or DD_API_KEY and DD_APP_KEY`,
+      );
+    }
+    headers[name] = h.slice(colon + 1).trim();
+  }
+  const asQuery = QUERY_METHODS.has(method) || flags.input !== undefined;
+  const opts: ApiOptions = {
+    ...parseDataFlags(flags),
+    path,
+    method,
+    query: asQuery ? fields : [],
+    headers,
+  };
+  if (!asQuery && fields.length > 0) opts.fieldsBody = Object.fromEntries(fields);
+  if (flags.input !== undefined) opts.input = flags.input;
+  return opts;
+}
+
+async function readInput(input: string, deps: Deps): Promise<string> {
+  let text: string;
+  if (input === "-") {
+    const lines: string[] = [];
+    for (let line = await deps.io.stdin.readLine(); line !== null;) {
+      lines.push(line);
+      line = await deps.io.stdin.readLine();
+    }
+    text = lines.join("\n");
+  } else {
+    try {
+      text = await Deno.readTextFile(input);
+    } catch (e) {
+      throw new UsageError(
+        `Cannot read --input "${input}": ${
+          e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message
+        }`,
+      );
+    }
+  }
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new UsageError(
+      `--input ${
+        input === "-" ? "(stdin)" : `"${input}"`
+      } is not valid JSON: the body must be a JSON document`,
+    );
+  }
+  return text;
+}
+
+/**
+ * Sends the request and prints the answer.
+ *
+ * @param opts the options
+ * @param deps the seams
+ * @returns 0 (failures throw)
+ */
+export async function runApi(opts: ApiOptions, deps: Deps): Promise<number> {
+  const body = opts.input !== undefined
+    ? await readInput(opts.input, deps)
+    : opts.fieldsBody !== undefined
+    ? JSON.stringify(opts.fieldsBody)
+    : undefined;
+  return await runDataCall(deps, opts, {
+    method: opts.method,
+    path: opts.path,
+    query: opts.query,
+    body,
+    headers: opts.headers,
+  }, jsonTable);
+}
+
+/** The stricli entry point. */
+export default async function api(this: PupContext, flags: ApiFlags, path: string) {
+  this.exitCode = await runApi(parseApiArgs(flags, path), this.deps);
+}

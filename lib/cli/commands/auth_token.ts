@@ -1,0 +1,77 @@
+/**
+ * `pup auth token`: prints the resolved session's access token and a newline to stdout, and
+ * nothing else there, refreshing it first when under 5 minutes remain (for
+ * `curl -H "Authorization: Bearer $(pup auth token)"`). `DD_ACCESS_TOKEN`, then config
+ * `access_token`, win as in the Rust `pup` (ref §9.6). The only command that prints a token.
+ *
+ * @module
+ */
+
+import { needsRefresh } from "../../auth/expiry.ts";
+import { getAccessToken } from "../../auth/session_tokens.ts";
+import { loginCommand } from "../../api/credentials.ts";
+import { REFRESHED_NOTICE } from "../../api/client.ts";
+import type { Deps } from "../../deps.ts";
+import { AuthRequiredError } from "../../errors.ts";
+import { orgKey } from "../../storage/codec.ts";
+import type { GlobalFlags, PupContext } from "../context.ts";
+import { sessionTarget } from "../session_target.ts";
+import { loadSetup } from "../setup.ts";
+
+/** Flags of `auth token`. */
+export interface AuthTokenFlags extends GlobalFlags {
+  readonly trustSite?: boolean;
+}
+
+/** Options of `auth token`. */
+export interface AuthTokenOptions {
+  org?: string;
+  trustSite: boolean;
+}
+
+/** Flags → options (pure); `-o` is accepted but the output is always the bare token. */
+export function parseAuthTokenArgs(flags: AuthTokenFlags): AuthTokenOptions {
+  return { org: flags.org, trustSite: flags.trustSite ?? false };
+}
+
+/**
+ * Prints the access token.
+ *
+ * @param opts org and `--trust-site`
+ * @param deps the seams
+ * @returns 0; no usable session throws `AuthRequiredError` (exit 3)
+ * @see RFC 6749 §6 (the refresh done first when needed)
+ */
+export async function runAuthToken(opts: AuthTokenOptions, deps: Deps): Promise<number> {
+  const setup = await loadSetup(deps, { org: opts.org });
+  const explicit = deps.env.DD_ACCESS_TOKEN || setup.config.access_token;
+  if (explicit) {
+    deps.io.out.write(`${explicit}\n`);
+    return 0;
+  }
+  const { site, org } = setup.resolved;
+  const store = await setup.store();
+  const tokens = (await store.read(site)).tokens[orgKey(org)];
+  if (!tokens) {
+    throw new AuthRequiredError(
+      `No token available for "${site}"${org ? ` (org "${org}")` : ""}: run '${
+        loginCommand({ org })
+      }' or set DD_ACCESS_TOKEN`,
+    );
+  }
+  let token = tokens.access_token;
+  if (needsRefresh(tokens, deps.clock.now())) {
+    // Only a refresh sends anything anywhere, so only it goes through the trust gate.
+    const target = sessionTarget(deps, setup, { trustSite: opts.trustSite });
+    const result = await getAccessToken(deps, store, target);
+    if (result.refreshed) deps.io.err.write(`${REFRESHED_NOTICE}\n`);
+    token = result.tokens.access_token;
+  }
+  deps.io.out.write(`${token}\n`);
+  return 0;
+}
+
+/** The stricli entry point. */
+export default async function authToken(this: PupContext, flags: AuthTokenFlags) {
+  this.exitCode = await runAuthToken(parseAuthTokenArgs(flags), this.deps);
+}

@@ -1,0 +1,128 @@
+/**
+ * The shared body of the data commands (`api`, `monitors`, `logs`, `metrics`): load the setup,
+ * pass the trust gate, call the API with the resolved credential, and print the answer as
+ * pretty JSON (scripts) or a table (a person at a terminal).
+ *
+ * @module
+ */
+
+import { type ApiRequest, callApi } from "../api/client.ts";
+import { DEFAULT_TIMEOUT_MS } from "../api/http.ts";
+import type { Deps } from "../deps.ts";
+import { UsageError } from "../errors.ts";
+import type { GlobalFlags } from "./context.ts";
+import { renderTable, wantsJson, writeJson } from "./output.ts";
+import { sessionTarget } from "./session_target.ts";
+import { loadSetup } from "./setup.ts";
+
+/** Flags every data command has. */
+export interface DataFlags extends GlobalFlags {
+  readonly trustSite?: boolean;
+}
+
+/** Options every data command has. */
+export interface DataCallOptions {
+  org?: string;
+  output?: "json" | "table";
+  trustSite: boolean;
+}
+
+/** Flags → the shared options (pure). */
+export function parseDataFlags(flags: DataFlags): DataCallOptions {
+  return { org: flags.org, output: flags.output, trustSite: flags.trustSite ?? false };
+}
+
+/**
+ * The per-attempt HTTP timeout: `PUP_HTTP_TIMEOUT_MS` (a test seam) or 30 s.
+ *
+ * @param env the environment
+ * @returns milliseconds
+ * @throws {UsageError} when the variable is not a positive integer
+ */
+export function httpTimeoutMs(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.PUP_HTTP_TIMEOUT_MS;
+  if (!raw) return DEFAULT_TIMEOUT_MS;
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) === 0) {
+    throw new UsageError(
+      `PUP_HTTP_TIMEOUT_MS must be a positive number of milliseconds, got "${raw}": fix or unset it`,
+    );
+  }
+  return Number(raw);
+}
+
+/**
+ * Runs one API call and prints its answer.
+ *
+ * @param deps the seams
+ * @param opts org, output format and `--trust-site`
+ * @param request the request, built once the clock can be read
+ * @param table renders the answer for a terminal; `undefined` falls back to JSON
+ * @returns exit code 0 (failures throw)
+ */
+export async function runDataCall(
+  deps: Deps,
+  opts: DataCallOptions,
+  request: ApiRequest,
+  table: (data: unknown) => string | undefined,
+): Promise<number> {
+  const timeoutMs = httpTimeoutMs(deps.env);
+  const setup = await loadSetup(deps, { org: opts.org });
+  const target = sessionTarget(deps, setup, { trustSite: opts.trustSite });
+  const { data } = await callApi(deps, {
+    target,
+    sources: { config: setup.config, store: setup.store },
+    http: { timeoutMs },
+  }, request);
+  const rendered = wantsJson(opts.output, deps.io, setup.config.output) ? undefined : table(data);
+  if (rendered === undefined) writeJson(deps.io, data);
+  else deps.io.out.write(rendered);
+  return 0;
+}
+
+function cell(v: unknown): string {
+  const s = v === null || v === undefined
+    ? "-"
+    : typeof v === "object"
+    ? JSON.stringify(v)
+    : String(v);
+  // deno-lint-ignore no-control-regex
+  const one = s.replace(/[\u0000-\u001f\u007f]+/g, " ");
+  return one.length > 60 ? `${one.slice(0, 59)}…` : one;
+}
+
+/**
+ * A generic table for any JSON answer: a list of objects (or a JSON:API `data` list) becomes
+ * rows with their scalar fields as columns; anything else is left to JSON.
+ *
+ * @param data the parsed answer
+ * @returns the table text, or `undefined` when the shape does not fit a table
+ */
+export function jsonTable(data: unknown): string | undefined {
+  let rows: unknown = data;
+  if (rows && typeof rows === "object" && !Array.isArray(rows)) {
+    rows = (rows as Record<string, unknown>).data;
+  }
+  if (!Array.isArray(rows) || rows.length === 0) return undefined;
+  if (!rows.every((r) => r && typeof r === "object" && !Array.isArray(r))) return undefined;
+  const flat = (rows as Record<string, unknown>[]).map((r) => {
+    const attrs = r.attributes;
+    return attrs && typeof attrs === "object" && !Array.isArray(attrs)
+      ? { id: r.id, ...(attrs as Record<string, unknown>) }
+      : r;
+  });
+  const columns: string[] = [];
+  for (const r of flat.slice(0, 50)) {
+    for (const [k, v] of Object.entries(r)) {
+      if (columns.length >= 8) break;
+      if (!columns.includes(k) && (v === null || typeof v !== "object")) columns.push(k);
+    }
+  }
+  if (columns.length === 0) return undefined;
+  return renderTable(
+    columns.map((c) => c.toUpperCase()),
+    flat.map((r) => columns.map((c) => cell(r[c]))),
+  );
+}
+
+/** Formats a table cell the way `jsonTable` does (control characters removed, capped). */
+export const tableCell = cell;
