@@ -10,7 +10,9 @@ import {
   buildApplication,
   buildCommand,
   buildRouteMap,
+  help,
   text_en,
+  version,
 } from "@stricli/core";
 import { VERSION } from "../version.ts";
 import { globalAliases, globalFlagParams, type PupContext } from "./context.ts";
@@ -47,9 +49,28 @@ export const root = buildRouteMap({
 
 /** Builds the application with pup's error format and exit codes. */
 export function buildPupApp(): Application<PupContext> {
+  const formatting = {
+    useAliasInUsageLine: false,
+    onlyRequiredInUsageLine: false,
+    caseStyle: "convert-camel-to-kebab",
+  } as const;
+  // Explicit integrations leave out stricli's --help-all, which would take -H, the header flag
+  // of `pup api` (curl's and the issue's spelling); pup has no hidden commands to show.
+  const integrations = {
+    help: help<PupContext>({
+      brief: "Print help information and exit",
+      alias: "h",
+      defaultForRouteMap: true,
+      formatting,
+    }),
+    version: version<PupContext>({
+      brief: "Print version information and exit",
+      alias: "v",
+      info: { currentVersion: VERSION },
+    }),
+  };
   return buildApplication(root, {
     name: "pup",
-    versionInfo: { currentVersion: VERSION },
     scanner: { caseStyle: "allow-kebab-for-camel" },
     documentation: { caseStyle: "convert-camel-to-kebab" },
     determineExitCode: exitCodeFor,
@@ -60,5 +81,5 @@ export function buildPupApp(): Application<PupContext> {
         commandErrorResult: (err: Error) => formatError(err),
       }),
     },
-  });
+  }, integrations);
 }

@@ -53,8 +53,7 @@ const api = buildCommand({
         placeholder: "file",
       },
     },
-    // No -H: stricli reserves it for --help-all.
-    aliases: { ...globalAliases, X: "method", f: "field" },
+    aliases: { ...globalAliases, X: "method", f: "field", H: "header" },
     positional: {
       kind: "tuple",
       parameters: [{ brief: "API path, starting with /api/", parse: String, placeholder: "path" }],
