@@ -6,6 +6,7 @@
 
 import { buildCommand, buildRouteMap } from "@stricli/core";
 import { globalAliases, globalFlagParams } from "../context.ts";
+import { trustSiteFlag } from "../flags.ts";
 
 const siteFlag = {
   kind: "parsed",
@@ -25,17 +26,82 @@ const authStatus = buildCommand({
   },
 });
 
+const textFlag = (brief: string, placeholder: string) =>
+  ({ kind: "parsed", parse: String, brief, optional: true, placeholder }) as const;
+
+const authLogin = buildCommand({
+  loader: () => import("../commands/auth_login.ts"),
+  parameters: {
+    flags: {
+      ...globalFlagParams,
+      site: siteFlag,
+      orgUuid: textFlag("Org UUID to hint to the authorization server (dd_oid)", "uuid"),
+      subdomain: textFlag("SSO subdomain for the browser step only, e.g. acme", "name"),
+      callbackPort: textFlag("Callback port: one of 8000, 8080, 8888, 9000", "port"),
+      scopes: textFlag("Comma-separated scopes replacing the defaults", "a,b"),
+      extraScopes: textFlag("Comma-separated scopes added to the defaults", "a,b"),
+      readOnly: { kind: "boolean", brief: "Request only read scopes", optional: true },
+      noBrowser: {
+        kind: "boolean",
+        brief: "Do not open a browser; paste the redirected URL instead",
+        optional: true,
+        withNegated: false,
+      },
+      trustSite: trustSiteFlag,
+    },
+    aliases: globalAliases,
+  },
+  docs: {
+    brief: "Log in with OAuth2 in the browser (PKCE, dynamic client registration)",
+    fullDescription:
+      "Opens the browser to authorize pup, waits up to 5 minutes for the loopback callback (or a pasted redirect URL), then stores the tokens for the site and org.",
+  },
+});
+
+const authRefresh = buildCommand({
+  loader: () => import("../commands/auth_refresh.ts"),
+  parameters: { flags: { ...globalFlagParams, trustSite: trustSiteFlag }, aliases: globalAliases },
+  docs: {
+    brief: "Refresh the resolved session's access token now",
+    fullDescription: "Exit code 3 when there is no session or it cannot be refreshed.",
+  },
+});
+
+const authLogout = buildCommand({
+  loader: () => import("../commands/auth_logout.ts"),
+  parameters: { flags: { ...globalFlagParams, trustSite: trustSiteFlag }, aliases: globalAliases },
+  docs: {
+    brief: "Remove the resolved session and revoke its tokens (best effort)",
+    fullDescription:
+      "--org N removes that named session. Without --org, removes the default session of the resolved site (DD_SITE picks it) and that site's client registration.",
+  },
+});
+
 const authList = buildCommand({
   loader: () => import("../commands/auth_list.ts"),
   parameters: { flags: { ...globalFlagParams }, aliases: globalAliases },
   docs: { brief: "List every stored session (local only)" },
 });
 
+const authToken = buildCommand({
+  loader: () => import("../commands/auth_token.ts"),
+  parameters: { flags: { ...globalFlagParams, trustSite: trustSiteFlag }, aliases: globalAliases },
+  docs: {
+    brief: "Print the access token (refreshed first if needed) and nothing else",
+    fullDescription:
+      'For curl -H "Authorization: Bearer $(pup auth token)". DD_ACCESS_TOKEN wins when set. Exit code 3 when there is no usable session.',
+  },
+});
+
 /** Every `auth` subcommand. Add a route with one entry here. */
 export const authRoutes = buildRouteMap({
   routes: {
+    login: authLogin,
     status: authStatus,
+    refresh: authRefresh,
+    logout: authLogout,
     list: authList,
+    token: authToken,
   },
   docs: { brief: "Log in, inspect and manage sessions" },
 });

@@ -1,0 +1,270 @@
+/**
+ * The OAuth2 login (SPEC §4 steps 1-8, ref §9.2): callback server first, the site's DCR
+ * client (registered when missing or renamed), PKCE and state, the browser or a pasted URL,
+ * the code exchange, then the tokens, client and `sessions.json` row written only once the
+ * login succeeded, so a failed, timed-out or interrupted login leaves every store untouched.
+ *
+ * @module
+ */
+
+import { type Endpoints, endpointsFor } from "../config/endpoints.ts";
+import type { Deps } from "../deps.ts";
+import { InterruptedError, OAuthError } from "../errors.ts";
+import type { SessionRow, SessionsRegistry } from "../storage/sessions.ts";
+import type { ClientCredentials, SiteStateStore } from "../storage/types.ts";
+import { buildAuthorizeUrl } from "./authorize_url.ts";
+import { DCR_REDIRECT_PORTS, redirectUriFor } from "./callback_handler.ts";
+import { type CallbackPortSource, startCallbackServer } from "./callback_server.ts";
+import { expiresAtMs, formatLocalRfc3339 } from "./expiry.ts";
+import { effectiveSite, rememberedOrgUuid, saveLabel, saveLogin } from "./login_save.ts";
+import { INTERRUPTED_MESSAGE, startLoginWait } from "./login_wait.ts";
+import { DCR_CLIENT_NAME, exchangeCode, registerClient } from "./oauth_client.ts";
+import { PASTE_INSTRUCTIONS } from "./paste.ts";
+import { computeCodeChallenge, generateCodeVerifier, generateState } from "./pkce.ts";
+
+export { resolvePinnedPort } from "./login_port.ts";
+
+/** What a login needs, already resolved by the command (no flags, no stricli). */
+export interface LoginFlowOptions {
+  /** The validated site typed or resolved (before any region switch). */
+  site: string;
+  /** The org label, or null for the default session. */
+  org: string | null;
+  /** The site's endpoints, after the trust gate (authorize host includes any subdomain). */
+  endpoints: Endpoints;
+  /** The SSO subdomain, only to say which host the browser goes to. */
+  subdomain?: string;
+  store: SiteStateStore;
+  registry: Pick<SessionsRegistry, "update">;
+  /** The `sessions.json` rows as read at start, for the remembered org UUID. */
+  rows: readonly SessionRow[];
+  /** The scopes to request (see `resolveLoginScopes`). */
+  scopes: readonly string[];
+  /** `--org-uuid`, already checked to be UUID-shaped. */
+  orgUuid?: string;
+  /** `--no-browser`: print the URL and read a pasted redirect URL. */
+  noBrowser?: boolean;
+  /** A pinned callback port (see `resolvePinnedPort`). */
+  pinnedPort?: { port: number; source: CallbackPortSource };
+  /** Test seam: ports scanned when none is pinned; default 8000, 8080, 8888, 9000. */
+  ports?: readonly number[];
+  /** Test seam: how long to wait for the browser; default 5 minutes. */
+  timeoutMs?: number;
+}
+
+/** The JSON summary of a login: never a token. */
+export interface LoginResult {
+  site: string;
+  org: string | null;
+  org_uuid: string | null;
+  scopes: string[];
+  /** RFC 3339, local time zone, as `auth status` shows it. */
+  expires_at: string;
+  storage: string;
+}
+
+/**
+ * Runs the whole login and stores its result.
+ *
+ * @param deps every seam: fetch, browser, clock, random, io, interrupt, env (`PUP_MOCK_SERVER`)
+ * @param o the resolved login (see {@link LoginFlowOptions})
+ * @returns the summary printed by `-o json`
+ * @throws {CallbackPortError} when no callback port can be bound
+ * @throws {OAuthError} for a registration, callback or token-endpoint error
+ * @throws {StateMismatchError} for a pasted URL of another login
+ * @throws {LoginTimeoutError} after 5 minutes without a callback
+ * @throws {InterruptedError} on Ctrl-C (exit 130); nothing is written then
+ * @see RFC 6749 §4.1, RFC 7636, RFC 7591, RFC 8252
+ */
+export async function runLoginFlow(deps: Deps, o: LoginFlowOptions): Promise<LoginResult> {
+  const err = deps.io.err;
+  const suffix = (org: string | null) => (org ? ` (org: ${org})` : "");
+  const state = generateState(deps.random);
+  // Bound before anything else, so a busy port fails before any network traffic.
+  const server = await startCallbackServer({
+    state,
+    ports: o.ports ?? DCR_REDIRECT_PORTS,
+    pinned: o.pinnedPort,
+    signal: deps.interrupt,
+  });
+  const wait = startLoginWait(deps, {
+    outcome: server.outcome,
+    state,
+    timeoutMs: o.timeoutMs,
+  });
+  try {
+    const authHost = new URL(o.endpoints.authorizeUrl).host;
+    err.write(
+      `\n🔐 Starting OAuth2 login for site: ${o.site} (auth host: ${authHost})${
+        suffix(o.org)
+      }\n\n📡 Callback server started on: ${server.redirectUri}\n`,
+    );
+    if (o.subdomain) err.write(`🏢 Using SAML/SSO subdomain: ${o.subdomain}.${o.site}\n`);
+    err.write(
+      o.scopes.length > 10
+        ? `🔑 Requesting ${o.scopes.length} scope(s) (use --scopes to customize)\n`
+        : `🔑 Requesting ${o.scopes.length} scope(s): ${[...o.scopes].sort().join(", ")}\n`,
+    );
+
+    const stored = await interruptible(deps, o.store.read(o.site));
+    const { client, registered } = await clientFor(deps, o, stored.client, server.port);
+
+    const verifier = generateCodeVerifier(deps.random);
+    const hint = o.orgUuid ?? rememberedOrgUuid(o.rows, o.site, o.org);
+    const url = buildAuthorizeUrl({
+      authorizeUrl: o.endpoints.authorizeUrl,
+      clientId: client.client_id,
+      redirectUri: server.redirectUri,
+      state,
+      scopes: o.scopes,
+      codeChallenge: await computeCodeChallenge(verifier),
+      orgUuid: hint,
+    });
+    if (hint) err.write(`🎯 Hinting org UUID (dd_oid): ${hint}\n`);
+
+    let paste = o.noBrowser ?? false;
+    if (paste) {
+      err.write(`\n🌐 Not opening a browser (--no-browser). Visit this URL to log in:\n${url}\n`);
+    } else if (!wait.done) {
+      err.write(
+        `\n🌐 Opening browser for authentication...\nIf the browser doesn't open, visit: ${url}\n`,
+      );
+      const opening = deps.browser.open(url).catch((e) => ({
+        opened: false as const,
+        reason: String((e as Error)?.message ?? e),
+      }));
+      // A fast browser may deliver the callback before its launcher has even exited.
+      const opened = await Promise.race([opening, wait.result.then(() => null, () => null)]);
+      if (opened && !opened.opened) {
+        err.write(`⚠️  Could not open a browser: ${opened.reason}\n`);
+        paste = true;
+      }
+    }
+    if (!wait.done) {
+      if (paste) err.write(PASTE_INSTRUCTIONS(server.redirectUri));
+      err.write(`\n⏳ Waiting for authorization...\n`);
+      if (paste) wait.enablePaste();
+      // The countdown would overwrite what the user is typing, so it runs only without paste.
+      else if (deps.io.color || deps.io.isTerminal) wait.startCountdown();
+    }
+    const outcome = await wait.result;
+    await server.close();
+    if (outcome.kind === "error") throw callbackError(outcome.error, outcome.description);
+    const callback = outcome.callback;
+
+    const site = effectiveSite(o.site, callback.domain);
+    const endpoints = site === o.site
+      ? o.endpoints
+      : endpointsFor(site, deps.env.PUP_MOCK_SERVER || undefined);
+    if (site !== o.site) {
+      err.write(`🌍 The browser switched to ${site}; the session is stored for that site\n`);
+    }
+    err.write(`🔄 Exchanging authorization code for tokens...\n`);
+    const tokens = await interruptible(
+      deps,
+      exchangeCode(deps, {
+        tokenUrl: endpoints.tokenUrl,
+        client,
+        callback,
+        redirectUri: server.redirectUri,
+        codeVerifier: verifier,
+        insecure: endpoints.insecure,
+      }),
+    );
+
+    const label = saveLabel(err, o.org, hint, callback);
+    const orgUuid = callback.dd_oid ?? o.orgUuid ?? null;
+    await saveLogin(o.store, o.registry, {
+      startSite: o.site,
+      site,
+      label,
+      tokens,
+      client,
+      registered,
+      orgUuid,
+    });
+
+    err.write(
+      `\n✅ Login successful${suffix(label)}!\n   Access token expires: ${
+        formatLocalRfc3339(expiresAtMs(tokens))
+      }\n   Token stored in: ${o.store.location}\n`,
+    );
+    const granted = tokens.scope.split(/\s+/).filter(Boolean);
+    return {
+      site,
+      org: label,
+      org_uuid: orgUuid,
+      scopes: (granted.length > 0 ? granted : [...o.scopes]).sort(),
+      expires_at: formatLocalRfc3339(expiresAtMs(tokens)),
+      storage: o.store.backend,
+    };
+  } finally {
+    wait.dispose();
+    await server.close();
+  }
+}
+
+/** Loads the site's client, or registers one (ref §4.2 messages); nothing is stored here. */
+async function clientFor(
+  deps: Deps,
+  o: LoginFlowOptions,
+  stored: ClientCredentials | null,
+  port: number,
+): Promise<{ client: ClientCredentials; registered: boolean }> {
+  const err = deps.io.err;
+  const redirectUri = redirectUriFor(port);
+  // A Rust `pup` client lists only the port it was registered on (ref §12.12); another of
+  // the four would be refused by the server, so such a client is replaced.
+  const portMissing = stored !== null && DCR_REDIRECT_PORTS.includes(port) &&
+    !stored.redirect_uris.includes(redirectUri);
+  if (stored && stored.client_name === DCR_CLIENT_NAME && !portMissing) {
+    err.write(`✓ Using existing client registration\n`);
+    return { client: stored, registered: false };
+  }
+  err.write(
+    !stored
+      ? `📝 Registering new OAuth2 client...\n`
+      : stored.client_name !== DCR_CLIENT_NAME
+      ? `📝 Re-registering OAuth2 client (name changed)...\n`
+      : `📝 Re-registering OAuth2 client (${redirectUri} is not registered)...\n`,
+  );
+  const client = await interruptible(
+    deps,
+    registerClient(deps, {
+      registerUrl: o.endpoints.registerUrl,
+      site: o.site,
+      insecure: o.endpoints.insecure,
+    }),
+  );
+  err.write(`✓ Registered client: ${client.client_id}\n`);
+  return { client, registered: true };
+}
+
+/** The error of a callback that carried `error` (with this login's state). */
+function callbackError(error: string, description: string | undefined): OAuthError {
+  const next = error === "invalid_scope"
+    ? "Ask for other scopes: adjust --scopes, --extra-scopes or the scopes in config.yaml, then run 'pup auth login' again"
+    : error === "access_denied"
+    ? "The authorization was denied in the browser: run 'pup auth login' to try again"
+    : "Run 'pup auth login' to try again";
+  const text = description ? `${error}: ${description}` : error;
+  return new OAuthError(
+    error,
+    `OAuth error: ${text}${/[.!?]$/.test(text) ? "" : "."} ${next}`,
+    { description },
+  );
+}
+
+/** Races a step against Ctrl-C, so an interrupted login stops before it writes anything. */
+function interruptible<T>(deps: Pick<Deps, "interrupt">, step: Promise<T>): Promise<T> {
+  const signal = deps.interrupt;
+  if (signal.aborted) {
+    step.catch(() => {});
+    return Promise.reject(new InterruptedError(INTERRUPTED_MESSAGE));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new InterruptedError(INTERRUPTED_MESSAGE));
+    signal.addEventListener("abort", onAbort, { once: true });
+    step.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
