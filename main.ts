@@ -72,6 +72,7 @@ async function main(): Promise<number> {
       stdin: createLineReader(() => Deno.stdin.readable),
       isTerminal: Deno.stdout.isTerminal(),
       stdinIsTerminal: Deno.stdin.isTerminal(),
+      stderrIsTerminal: Deno.stderr.isTerminal(),
       color: !env.NO_COLOR && Deno.stderr.isTerminal(),
     },
     interrupt: interrupt.signal,

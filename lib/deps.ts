@@ -71,6 +71,8 @@ export interface IO {
   isTerminal: boolean;
   /** stdin is a terminal. */
   stdinIsTerminal: boolean;
+  /** stderr is a terminal: live progress (the login countdown) may redraw a line. */
+  stderrIsTerminal: boolean;
   /** ANSI colour allowed on stderr (false when `NO_COLOR` is set). */
   color: boolean;
 }

@@ -145,7 +145,7 @@ export async function runLoginFlow(deps: Deps, o: LoginFlowOptions): Promise<Log
       err.write(`\n⏳ Waiting for authorization...\n`);
       if (paste) wait.enablePaste();
       // The countdown would overwrite what the user is typing, so it runs only without paste.
-      else if (deps.io.color || deps.io.isTerminal) wait.startCountdown();
+      else if (deps.io.stderrIsTerminal) wait.startCountdown();
     }
     const outcome = await wait.result;
     await server.close();

@@ -77,8 +77,9 @@ export function buildPupApp(): Application<PupContext> {
     localization: {
       loadText: () => ({
         ...text_en,
-        exceptionWhileRunningCommand: (exc: unknown) => formatError(exc),
-        commandErrorResult: (err: Error) => formatError(err),
+        // stricli adds the line ending after these.
+        exceptionWhileRunningCommand: (exc: unknown) => formatError(exc).trimEnd(),
+        commandErrorResult: (err: Error) => formatError(err).trimEnd(),
       }),
     },
   }, integrations);

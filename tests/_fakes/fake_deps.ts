@@ -38,7 +38,9 @@ export interface FakeDepsOptions {
   runner?: CommandRunner;
   browser?: Browser;
   stdinLines?: string[];
+  /** stdout is a terminal; also stderr unless `stderrIsTerminal` says otherwise. */
   isTerminal?: boolean;
+  stderrIsTerminal?: boolean;
   interrupt?: AbortSignal;
 }
 
@@ -74,6 +76,7 @@ export function makeDeps(
     stdin,
     isTerminal: o.isTerminal ?? false,
     stdinIsTerminal: false,
+    stderrIsTerminal: o.stderrIsTerminal ?? o.isTerminal ?? false,
     color: false,
   };
   const fakeClock = new FakeClock(o.nowMs ?? Date.UTC(2026, 1, 4, 12, 0, 0));

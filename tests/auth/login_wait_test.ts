@@ -69,6 +69,7 @@ function setup(o: { isTerminal?: boolean; interrupt?: AbortSignal } = {}) {
       stdin,
       isTerminal: o.isTerminal ?? false,
       stdinIsTerminal: false,
+      stderrIsTerminal: false,
       color: false,
     },
   };
