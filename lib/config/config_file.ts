@@ -40,11 +40,24 @@ export class ConfigFileError extends SyntaxError {
   }
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
+function readIfExists(path: string): string | undefined {
   try {
-    return await Deno.readTextFile(path);
+    // Synchronous: a missing config.yaml is the common case on every command's start-up path.
+    const info = Deno.statSync(path);
+    if (info.isDirectory) {
+      throw new ConfigFileError(
+        `Cannot read "${path}": it is a directory; remove it or set PUP_CONFIG_DIR`,
+      );
+    }
+    if (!info.isFile) {
+      throw new ConfigFileError(
+        `Cannot read "${path}": it is not a regular file; move it aside or set PUP_CONFIG_DIR`,
+      );
+    }
+    return Deno.readTextFileSync(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
+    if (e instanceof ConfigFileError) throw e;
     if (e instanceof Deno.errors.IsADirectory) {
       throw new ConfigFileError(
         `Cannot read "${path}": it is a directory; remove it or set PUP_CONFIG_DIR`,
@@ -63,7 +76,7 @@ async function readIfExists(path: string): Promise<string | undefined> {
  */
 export async function loadConfigFile(candidates: readonly string[]): Promise<FileConfig> {
   for (const path of candidates) {
-    const text = await readIfExists(path);
+    const text = readIfExists(path);
     if (text === undefined) continue;
     const { parseDocument, LineCounter } = await import("yaml");
     const lineCounter = new LineCounter();

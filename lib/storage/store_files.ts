@@ -12,16 +12,26 @@ import { sanitizeSite } from "./codec.ts";
 export const MAX_STORE_FILE_BYTES = 1024 * 1024;
 
 /**
- * Reads a store file, or `undefined` when it does not exist.
+ * Reads a store file, or `undefined` when it does not exist. Store files are a few kilobytes, so
+ * the reads are synchronous: that avoids a thread-pool round trip per call on every command's
+ * start-up path (see docs/bench.md).
  *
  * @param path the file
  * @throws {StorageCorruptError} for a symlink, a directory or a file over 1 MiB
  * @throws {StorageUnavailableError} when it cannot be read (permissions)
  */
-export async function readStoreFile(path: string): Promise<string | undefined> {
+export function readStoreFile(path: string): Promise<string | undefined> {
+  try {
+    return Promise.resolve(readStoreFileSync(path));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function readStoreFileSync(path: string): string | undefined {
   let info: Deno.FileInfo;
   try {
-    info = await Deno.lstat(path);
+    info = Deno.lstatSync(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw unreadable(path, e);
@@ -38,6 +48,13 @@ export async function readStoreFile(path: string): Promise<string | undefined> {
       `Cannot read "${path}": it is a directory, not a file; move it aside`,
     );
   }
+  if (!info.isFile) {
+    // A FIFO or device would block or stream forever.
+    throw new StorageCorruptError(
+      path,
+      `Cannot read "${path}": it is not a regular file; move it aside`,
+    );
+  }
   if (info.size > MAX_STORE_FILE_BYTES) {
     throw new StorageCorruptError(
       path,
@@ -45,7 +62,7 @@ export async function readStoreFile(path: string): Promise<string | undefined> {
     );
   }
   try {
-    return await Deno.readTextFile(path);
+    return Deno.readTextFileSync(path);
   } catch (e) {
     throw unreadable(path, e);
   }

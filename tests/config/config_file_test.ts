@@ -61,3 +61,11 @@ Deno.test("loadConfigFile() reports a directory where the file should be", async
     await assert.rejects(loadConfigFile([`${dir}/config.yaml`]), /is a directory/);
   });
 });
+
+Deno.test("loadConfigFile() refuses a FIFO instead of blocking on it", async () => {
+  await withTempDir(async (dir) => {
+    const mk = await new Deno.Command("mkfifo", { args: [`${dir}/config.yaml`] }).output();
+    assert.equal(mk.code, 0);
+    await assert.rejects(loadConfigFile([`${dir}/config.yaml`]), /is not a regular file/);
+  });
+});

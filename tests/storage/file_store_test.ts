@@ -168,3 +168,12 @@ Deno.test("FileStore refuses a 50 MB token file without reading it whole", async
     await assert.rejects(new FileStore(dir).read("datadoghq.com"), /over the 1048576-byte limit/);
   });
 });
+
+Deno.test("FileStore refuses a FIFO where the token file should be, without blocking on it", async () => {
+  await withTempDir(async (dir) => {
+    const mk = await new Deno.Command("mkfifo", { args: [`${dir}/tokens_datadoghq_com.json`] })
+      .output();
+    assert.equal(mk.code, 0);
+    await assert.rejects(new FileStore(dir).read("datadoghq.com"), /is not a regular file/);
+  });
+});
