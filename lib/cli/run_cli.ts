@@ -1,15 +1,13 @@
 /**
  * Runs the CLI on an argv with the given seams and returns the exit code; the only caller that
- * exits the process is `main.ts`.
+ * exits the process is `main.ts`. The most frequent simple command lines take a fast path that
+ * does not load stricli (SPEC §8 start-up target); everything else goes through stricli.
  *
  * @module
  */
 
-import { run, type StricliProcess } from "@stricli/core";
 import type { Deps } from "../deps.ts";
-import { buildPupApp } from "./app.ts";
-import type { PupContext } from "./context.ts";
-import { EXIT } from "./exit_codes.ts";
+import { runFastPath } from "./fast_path.ts";
 
 /**
  * Runs `pup <argv>`.
@@ -19,22 +17,8 @@ import { EXIT } from "./exit_codes.ts";
  * @returns the process exit code (SPEC §2)
  */
 export async function runCli(argv: readonly string[], deps: Deps): Promise<number> {
-  const context: PupContext & { process: StricliProcess } = {
-    process: {
-      stdout: deps.io.out,
-      stderr: deps.io.err,
-      env: { STRICLI_SKIP_VERSION_CHECK: "1", STRICLI_NO_COLOR: deps.io.color ? undefined : "1" },
-      exitCode: undefined,
-    },
-    deps,
-  };
-  await run(buildPupApp(), argv, context);
-  const code = Number(context.process.exitCode ?? 0);
-  // stricli reports scanner failures (unknown flag or command, bad value) as negative codes.
-  if (code < 0) {
-    deps.io.err.write("Run 'pup --help' (or 'pup <command> --help') for usage.\n");
-    return EXIT.usage;
-  }
-  if (code !== 0) return code;
-  return context.exitCode ?? EXIT.ok;
+  const fast = await runFastPath(argv, deps);
+  if (fast !== undefined) return fast;
+  const { runStricli } = await import("./run_stricli.ts");
+  return await runStricli(argv, deps);
 }

@@ -1,0 +1,10 @@
+/**
+ * The root help text, generated from stricli's output by `deno task gen-help`
+ * (scripts/gen_root_help.ts); tests/cli/fast_path_test.ts fails when it is stale.
+ *
+ * @module
+ */
+
+/** What `pup --help` prints. */
+export const ROOT_HELP: string =
+  "USAGE\n  pup auth login|status|refresh|logout|list|token ...\n  pup api [--org name] [--output json|table] [--trust-site] [--method METHOD] [--field key=value]... [--header header]... [--input file] <path>\n  pup monitors list|get ...\n  pup logs search ...\n  pup metrics query ...\n  pup completions [--org name] [--output json|table] <shell>\n  pup --help\n  pup --version\n\nGlobal flags on every command: --org <name> (env DD_ORG), -o/--output json|table. Exit codes: 0 ok, 1 error, 2 usage, 3 not authenticated, 130 interrupted.\n\nFLAGS\n  -h --help     Print help information and exit\n  -v --version  Print version information and exit\n\nCOMMANDS\n  auth         Log in, inspect and manage sessions\n  api          Call any Datadog API endpoint and print the JSON answer\n  monitors     List and show monitors\n  logs         Search logs\n  metrics      Query metrics\n  completions  Print a shell completion script (bash, zsh or fish)\n";
