@@ -70,7 +70,9 @@ export async function getAccessToken(
       }`,
     );
   }
-  if (!opts.force && !needsRefresh(current, deps.clock.now())) return { tokens: current, refreshed: false };
+  if (!opts.force && !needsRefresh(current, deps.clock.now())) {
+    return { tokens: current, refreshed: false };
+  }
 
   await ensureLocksDir(deps.configDir);
   return await withLock(refreshLockPath(deps.configDir, target.site, key), async () => {
@@ -78,7 +80,9 @@ export async function getAccessToken(
     const fresh = await store.update(target.site, (s) => s);
     const latest = fresh.tokens[key];
     if (!latest) {
-      throw new AuthRequiredError(`Not logged in to "${target.site}"${suffix} any more: run '${loginHint(target)}'`);
+      throw new AuthRequiredError(
+        `Not logged in to "${target.site}"${suffix} any more: run '${loginHint(target)}'`,
+      );
     }
     const someoneElseRefreshed = opts.force
       ? opts.staleToken !== undefined && latest.access_token !== opts.staleToken
@@ -86,7 +90,9 @@ export async function getAccessToken(
     if (someoneElseRefreshed) return { tokens: latest, refreshed: false };
     if (latest.refresh_token === "") {
       throw new AuthRequiredError(
-        `Token expired for "${target.site}"${suffix} and there is no refresh token: run '${loginHint(target)}' to re-authenticate`,
+        `Token expired for "${target.site}"${suffix} and there is no refresh token: run '${
+          loginHint(target)
+        }' to re-authenticate`,
       );
     }
     if (!fresh.client) {
@@ -105,7 +111,9 @@ export async function getAccessToken(
         insecure: target.endpoints.insecure,
       });
     } catch (e) {
-      if (e instanceof OAuthError && (e.error === "invalid_grant" || e.error === "invalid_client")) {
+      if (
+        e instanceof OAuthError && (e.error === "invalid_grant" || e.error === "invalid_client")
+      ) {
         throw new AuthRequiredError(
           `Token expired for "${target.site}"${suffix} and the refresh was refused (${e.error}${
             e.description ? `: ${e.description}` : ""

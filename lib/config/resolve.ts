@@ -50,6 +50,8 @@ export function parseOrg(value: string | undefined): string | null {
       `Cannot use the org name "${DEFAULT_ORG_KEY}": it is reserved for the default session; omit --org for the default session or pick another name`,
     );
   }
+  // Control characters in a label would end up in file and keychain names and in terminals.
+  // deno-lint-ignore no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) {
     throw new UsageError(`Cannot use an org name with control characters: pick a plain name`);
   }

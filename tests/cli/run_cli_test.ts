@@ -40,7 +40,10 @@ Deno.test("--org __default__ is a usage error (exit 2)", async () => {
     const deps = makeDeps({ configDir: dir });
     assert.equal(await runCli(["auth", "status", "--org", "__default__"], deps), 2);
     assert.match(deps.err.text, /^Error: Cannot use the org name "__default__"/);
-    assert.ok(deps.err.text.endsWith("\n") && !deps.err.text.endsWith("\n\n"), "one line ending, no blank line");
+    assert.ok(
+      deps.err.text.endsWith("\n") && !deps.err.text.endsWith("\n\n"),
+      "one line ending, no blank line",
+    );
   });
 });
 
