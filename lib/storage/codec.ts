@@ -63,11 +63,24 @@ export function parseJson(text: string, location: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    const hint = text.trim() === ""
-      ? "it is empty"
-      : `it is not valid JSON (${(e as Error).message})`;
-    return fail(location, hint);
+    return fail(
+      location,
+      text.trim() === "" ? "it is empty" : `it is not valid JSON${jsonErrorPlace(text, e)}`,
+    );
   }
+}
+
+/**
+ * Where a JSON parse failed, as " (line L, column C)", or "" when the engine did not say.
+ * Never the engine's message itself: V8 quotes the input around the error, and a store's input
+ * is tokens.
+ */
+function jsonErrorPlace(text: string, e: unknown): string {
+  const m = /at position (\d+)/.exec(e instanceof Error ? e.message : "");
+  if (!m) return "";
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split("\n").length;
+  return ` (line ${line}, column ${before.length - before.lastIndexOf("\n")})`;
 }
 
 /**

@@ -76,3 +76,24 @@ Deno.test("parseSiteData() defaults missing members and refuses the bare legacy 
   assert.throws(() => parseSiteData(JSON.stringify({ tokens: token }), "e"), StorageCorruptError);
   assert.throws(() => parseSiteData("not json", "e"), /Cannot read "e": it is not valid JSON/);
 });
+
+Deno.test("parseJson() never quotes the stored text in its error, so no token fragment leaks", () => {
+  const secret = "ddat_QzK7pSECRET";
+  for (
+    const text of [
+      `{"a": ${secret}}`,
+      `{"t": "${secret}" "x"}`,
+      `${secret}`,
+      `{"access_token": "${secret}`,
+    ]
+  ) {
+    assert.throws(() => parseSiteData(text, "entry"), (e: Error) => {
+      assert.ok(!e.message.includes("ddat") && !e.message.includes("SECRET"), e.message);
+      return e instanceof StorageCorruptError;
+    });
+  }
+  assert.throws(
+    () => parseSiteData('{\n  "a": "x" "b"}', "e"),
+    /not valid JSON \(line 2, column 12\)/,
+  );
+});
