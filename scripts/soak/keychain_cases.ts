@@ -1,0 +1,256 @@
+/**
+ * The keychain part of the corrupt-store corpus: broken values in the real Secret Service
+ * (through `secret-tool`, inside `scripts/with_secret_service.sh`), in the macOS `security`
+ * emulator and in the Windows Credential Manager emulator (chunk sets). Every case uses its
+ * own site, so cases and other tests sharing the Secret Service never meet.
+ *
+ * @module
+ */
+
+import { encodeBlob } from "../../lib/storage/windows_credential_manager.ts";
+import { type CaseContext, type CorruptCase, goodFiles } from "./corrupt_cases.ts";
+import { REPO_DIR } from "./run_pup.ts";
+
+function account(c: CaseContext): string {
+  return `state_${c.site.replace(/[^\p{Alphabetic}\p{N}]/gu, "_")}`;
+}
+
+async function sessionsFor(c: CaseContext): Promise<void> {
+  await Deno.writeTextFile(`${c.cfg}/sessions.json`, goodFiles(c.site).sessions, { mode: 0o600 });
+}
+
+async function tool(cmd: string, args: string[], stdin?: string) {
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const d = new TextDecoder();
+  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
+}
+
+async function secretServiceAbsent(): Promise<string | undefined> {
+  // CI sets this: a missing Secret Service must fail the case, not skip it.
+  if (Deno.env.get("PUP_TEST_REQUIRE_SECRET_SERVICE") === "1") return undefined;
+  if (!Deno.env.get("DBUS_SESSION_BUS_ADDRESS")) {
+    return "no D-Bus session: run inside scripts/with_secret_service.sh";
+  }
+  try {
+    const probe = await tool("secret-tool", ["search", "--all", "service", "pup-probe"]);
+    return probe.code === 0
+      ? undefined
+      : `secret-tool cannot reach a Secret Service: ${probe.stderr.trim()}`;
+  } catch {
+    return "secret-tool is not installed (apt-get install libsecret-tools)";
+  }
+}
+
+const RUST_ATTRS = (acct: string) => [
+  "service",
+  "pup",
+  "username",
+  acct,
+  "target",
+  "default",
+  "application",
+  "rust-keyring",
+];
+
+/** A Secret Service case storing `value` as keyring-rs's item (plus `extra` items). */
+function secretServiceCase(
+  name: string,
+  value: (c: CaseContext) => string,
+  extra = false,
+): CorruptCase {
+  return {
+    name: `Secret Service item: ${name}`,
+    backend: "secret-service",
+    unavailable: secretServiceAbsent,
+    names: (c) => `pup/${account(c)}`,
+    async setup(c) {
+      await sessionsFor(c);
+      c.env.PUP_KEYCHAIN_BACKEND = "linux";
+      const acct = account(c);
+      const stored = await tool(
+        "secret-tool",
+        ["store", `--label=${acct}`, ...RUST_ATTRS(acct)],
+        value(c),
+      );
+      if (stored.code !== 0) throw new Error(`secret-tool store: ${stored.stderr}`);
+      if (extra) {
+        // A fifth attribute keeps gnome-keyring from replacing the first item: two matches.
+        const second = await tool(
+          "secret-tool",
+          ["store", `--label=${acct} copy`, ...RUST_ATTRS(acct), "note", "copy"],
+          value(c),
+        );
+        if (second.code !== 0) throw new Error(`secret-tool store: ${second.stderr}`);
+      }
+    },
+    async external(c) {
+      const found = await tool("secret-tool", [
+        "search",
+        "--all",
+        "service",
+        "pup",
+        "username",
+        account(c),
+      ]);
+      // secret-tool interleaves stdout and stderr unpredictably, and prints "schema =" only
+      // sometimes: compare the other lines as a set (secret, label, modified time, attributes).
+      return `${found.stdout}\n${found.stderr}`.split("\n")
+        .filter((l) => l !== "" && !l.startsWith("schema = ")).sort().join("\n");
+    },
+    cleanup: (c) => clearSecretServiceItems(c.site),
+  };
+}
+
+/** A macOS emulator case with `bytes` as the item's password. */
+function macosCase(name: string, bytes: (c: CaseContext) => Uint8Array): CorruptCase {
+  return {
+    name: `macOS keychain item (emulated): ${name}`,
+    backend: "macos",
+    names: (c) => `pup/${account(c)}`,
+    async setup(c) {
+      await sessionsFor(c);
+      const vault = `${c.vault}/security.json`;
+      Object.assign(c.env, {
+        PUP_KEYCHAIN_BACKEND: "macos",
+        PUP_SECURITY_BIN: `${REPO_DIR}/tests/_fakes/fake_security`,
+        FAKE_SECURITY_VAULT: vault,
+      });
+      const item = {
+        account: account(c),
+        service: "pup",
+        label: "pup",
+        password: bytes(c).toHex(),
+      };
+      await Deno.writeTextFile(vault, JSON.stringify({ items: [item] }, null, 1));
+    },
+  };
+}
+
+type Records = Record<string, { blob: string; lw?: bigint }>;
+
+/** A Windows emulator case whose vault holds `records` (names without `.pup`). */
+function windowsCase(
+  name: string,
+  records: (acct: string, c: CaseContext) => Records,
+): CorruptCase {
+  return {
+    name: `Windows credentials (emulated): ${name}`,
+    backend: "windows",
+    names: (c) => account(c),
+    async setup(c) {
+      await sessionsFor(c);
+      const vault = `${c.vault}/powershell.json`;
+      Object.assign(c.env, {
+        PUP_KEYCHAIN_BACKEND: "windows",
+        PUP_POWERSHELL_BIN: `${REPO_DIR}/tests/_fakes/fake_powershell`,
+        FAKE_PS_VAULT: vault,
+      });
+      const creds: Record<string, unknown> = {};
+      let lw = 133_000_000_000_000_000n;
+      for (const [n, r] of Object.entries(records(account(c), c))) {
+        const target = `${n}.pup`;
+        creds[target.toLowerCase()] = {
+          target,
+          type: 1,
+          persist: 3,
+          userName: n,
+          comment: "keyring v3.6.3",
+          targetAlias: "",
+          blob: r.blob,
+          lastWritten: String(r.lw ?? lw++),
+        };
+      }
+      await Deno.writeTextFile(vault, JSON.stringify({ creds }, null, 1));
+    },
+  };
+}
+
+const blob = (text: string) => ({ blob: encodeBlob(text) });
+/** The good value in three chunks, as a Rust or pup write of a larger value would leave it. */
+const halves = (c: CaseContext) => {
+  const v = goodFiles(c.site).siteData;
+  const third = Math.ceil(v.length / 3);
+  return [v.slice(0, third), v.slice(third, 2 * third), v.slice(2 * third)];
+};
+
+/** The keychain cases. */
+export const KEYCHAIN_CASES: CorruptCase[] = [
+  secretServiceCase("not JSON", () => "this is not json"),
+  secretServiceCase("tokens is an array", () => '{"tokens":[],"client":null}'),
+  secretServiceCase("a session without refresh_token", (c) => {
+    const v = JSON.parse(goodFiles(c.site).siteData);
+    delete v.tokens.__default__.refresh_token;
+    return JSON.stringify(v);
+  }),
+  secretServiceCase(
+    "two items match (keyring-rs: ambiguous)",
+    (c) => goodFiles(c.site).siteData,
+    true,
+  ),
+  macosCase("not JSON", () => new TextEncoder().encode("hello")),
+  macosCase(
+    "binary bytes (printed as hex by find-generic-password)",
+    () => new Uint8Array([0, 1, 2, 0xff, 0xfe]),
+  ),
+  macosCase("client is a string", () => new TextEncoder().encode('{"tokens":{},"client":"x"}')),
+  windowsCase("a missing chunk", (a, c) => {
+    const [p0, , p2] = halves(c);
+    return { [`${a}_c`]: blob("3"), [`${a}_0`]: blob(p0), [`${a}_2`]: blob(p2) };
+  }),
+  windowsCase("a count that is not a number", (a, c) => {
+    const [p0, p1, p2] = halves(c);
+    return {
+      [`${a}_c`]: blob("three"),
+      [`${a}_0`]: blob(p0),
+      [`${a}_1`]: blob(p1),
+      [`${a}_2`]: blob(p2),
+    };
+  }),
+  windowsCase("chunks that join to broken JSON (written out of order)", (a, c) => {
+    const [p0, p1] = halves(c);
+    return { [`${a}_c`]: blob("2"), [`${a}_0`]: blob(p1), [`${a}_1`]: blob(p0) };
+  }),
+  windowsCase("a stale journal newer than the count, holding broken JSON", (a, c) => {
+    const [p0, p1, p2] = halves(c);
+    return {
+      [`${a}_c`]: { ...blob("3"), lw: 133_000_000_000_000_000n },
+      [`${a}_0`]: blob(p0),
+      [`${a}_1`]: blob(p1),
+      [`${a}_2`]: blob(p2),
+      [`${a}-j0`]: blob('{"tokens":{"__defau'),
+      [`${a}-jc`]: { ...blob("1"), lw: 133_000_000_000_000_500n },
+    };
+  }),
+  windowsCase("an odd-length UTF-16 blob", (a) => ({
+    [`${a}_c`]: blob("1"),
+    [`${a}_0`]: { blob: new Uint8Array([0x7b, 0, 0x7d]).toBase64() },
+  })),
+  windowsCase("a lone surrogate in the blob", (a) => ({
+    [`${a}_c`]: blob("1"),
+    [`${a}_0`]: { blob: new Uint8Array([0x7b, 0, 0x00, 0xd8, 0x7d, 0]).toBase64() },
+  })),
+  windowsCase("a legacy single record that is not JSON", (a) => ({ [a]: blob("garbage") })),
+];
+
+/**
+ * Removes what Secret Service cases stored (the keyring outlives them).
+ *
+ * @param site the case's site
+ */
+export async function clearSecretServiceItems(site: string): Promise<void> {
+  const acct = `state_${site.replace(/[^\p{Alphabetic}\p{N}]/gu, "_")}`;
+  for (let i = 0; i < 3; i++) {
+    await tool("secret-tool", ["clear", "service", "pup", "username", acct]).catch(() => {});
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The secret audit (SPEC §6.3, §2; ref §12 item 15): login → status → list → api → refresh →
+ * token → logout as real processes under `strace -f -v -e trace=execve`, against the file
+ * store, the real Secret Service, and the macOS and Windows emulators. No access token,
+ * refresh token or client secret the mock issued may appear in any child's argv or
+ * environment, or in any output but `pup auth token`'s stdout, which must be exactly the token.
+ * Needs `strace` (Debian package); without it the emulators' argv logs are checked instead.
+ */
+import assert from "node:assert/strict";
+import {
+  type AuditBackend,
+  execRecords,
+  findSecrets,
+  hasStrace,
+  runAudit,
+} from "../../scripts/soak/audit.ts";
+
+// CI sets PUP_TEST_REQUIRE_SECRET_SERVICE=1: then a missing Secret Service fails, not skips.
+const hasBus = Deno.env.get("DBUS_SESSION_BUS_ADDRESS") !== undefined ||
+  Deno.env.get("PUP_TEST_REQUIRE_SECRET_SERVICE") === "1";
+const strace = await hasStrace();
+
+Deno.test("no secret reaches a child's argv or environment or any output but auth token's", async (t) => {
+  await t.step({
+    name: "the audit sees a secret on a grandchild's argv and inside -EncodedCommand",
+    ignore: !strace,
+    fn: async () => {
+      const secret = "ddat_AuditCanary7Qz";
+      const dir = await Deno.makeTempDir({ prefix: "pup-audit-canary-" });
+      try {
+        const log = `${dir}/strace.log`;
+        const out = await new Deno.Command("strace", {
+          args: [
+            "-f",
+            "-qq",
+            "-v",
+            "-e",
+            "trace=execve",
+            "-s",
+            "65535",
+            "-o",
+            log,
+            "sh",
+            "-c",
+            `env true ${secret}`,
+          ],
+        }).output();
+        assert.ok(out.success, "strace runs");
+        const lines = execRecords(await Deno.readTextFile(log));
+        const labels = new Map([[secret, "canary"]]);
+        assert.ok(
+          lines.some((r) =>
+            r.program.endsWith("/true") && findSecrets(r.line, labels).length === 1
+          ),
+        );
+        const utf16 = new Uint8Array([...`$x = '${secret}'`].flatMap((c) => [c.charCodeAt(0), 0]));
+        assert.deepEqual(findSecrets(`-EncodedCommand ${utf16.toBase64()}`, labels), ["canary"]);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+
+  for (const backend of ["file", "secret-service", "macos", "windows"] as AuditBackend[]) {
+    await t.step({
+      name: `${backend}: login, status, list, api, refresh, token, logout leak nothing`,
+      ignore: backend === "secret-service" && !hasBus,
+      fn: async () => {
+        const f = await runAudit(backend);
+        assert.deepEqual(f.problems, []);
+        assert.deepEqual(f.hits, []);
+        assert.equal(f.steps, 7);
+        assert.ok(f.tokenOutputExact);
+        assert.ok(f.secrets >= 5, `${f.secrets} secrets checked`);
+        const tool = {
+          file: undefined,
+          "secret-service": "secret-tool",
+          macos: "fake_security",
+          windows: "fake_powershell",
+        }[backend];
+        if (tool && f.argvSource === "strace") {
+          assert.ok(f.programs.includes(tool), `${tool} ran under strace: ${f.programs}`);
+        }
+      },
+    });
+  }
+});
