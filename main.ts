@@ -8,11 +8,9 @@
 import { runCli } from "./lib/cli/run_cli.ts";
 import { EXIT, formatError } from "./lib/cli/exit_codes.ts";
 import { resolveConfigDir } from "./lib/config/config_dir.ts";
-import type { Deps, OsName, Writer } from "./lib/deps.ts";
+import type { CommandRunner, Deps, LineReader, OsName, Writer } from "./lib/deps.ts";
 import { InterruptedError } from "./lib/errors.ts";
 import { createClock } from "./lib/platform/clock.ts";
-import { createCommandRunner } from "./lib/platform/command_runner.ts";
-import { createLineReader } from "./lib/platform/stdin.ts";
 
 function syncWriter(file: { writeSync(p: Uint8Array): number }): Writer {
   const encoder = new TextEncoder();
@@ -52,11 +50,26 @@ async function main(): Promise<number> {
     interrupt.abort(new InterruptedError());
   };
   Deno.addSignalListener("SIGINT", onInterrupt);
-  const runner = createCommandRunner();
+  // What most commands never use loads on first use: every module costs start-up time.
+  let realRunner: Promise<CommandRunner> | undefined;
+  const runner: CommandRunner = {
+    run: async (cmd, args, opts) =>
+      (await (realRunner ??= import("./lib/platform/command_runner.ts").then((m) =>
+        m.createCommandRunner()
+      )))
+        .run(cmd, args, opts),
+  };
+  let realStdin: Promise<LineReader> | undefined;
+  const stdin: LineReader = {
+    readLine: async () =>
+      (await (realStdin ??= import("./lib/platform/stdin.ts").then((m) =>
+        m.createLineReader(() => Deno.stdin.readable)
+      )))
+        .readLine(),
+  };
   const deps: Deps = {
     fetch: globalThis.fetch,
     runner,
-    // Only login opens a browser: keep the opener off every other command's start-up path.
     browser: {
       open: async (url) =>
         (await import("./lib/platform/browser.ts")).createBrowser(runner, env, os).open(url),
@@ -69,7 +82,7 @@ async function main(): Promise<number> {
     io: {
       out: syncWriter(Deno.stdout),
       err,
-      stdin: createLineReader(() => Deno.stdin.readable),
+      stdin,
       isTerminal: Deno.stdout.isTerminal(),
       stdinIsTerminal: Deno.stdin.isTerminal(),
       stderrIsTerminal: Deno.stderr.isTerminal(),

@@ -236,6 +236,8 @@ export function serializeSiteData(state: SiteState): string {
  * (ref §1.2, Rust `char::is_alphanumeric`).
  */
 export function sanitizeSite(site: string): string {
+  // Validated sites are ASCII; compiling the Unicode-property pattern costs start-up time.
+  if (/^[\x20-\x7e]*$/.test(site)) return site.replace(/[^A-Za-z0-9]/g, "_");
   return site.replace(/[^\p{Alphabetic}\p{N}]/gu, "_");
 }
 

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { atomicWrite } from "./atomic_write.ts";
 import {
   parseClient,
   parseJson,
@@ -15,7 +14,6 @@ import {
   serializeTokenMap,
   toWireClient,
 } from "./codec.ts";
-import { withLock } from "./lock.ts";
 import { ensureLocksDir, readStoreFile, siteLockPath } from "./store_files.ts";
 import type { SiteState, SiteStateStore } from "./types.ts";
 
@@ -59,6 +57,11 @@ export class FileStore implements SiteStateStore {
   }
 
   async update(site: string, mutate: (state: SiteState) => SiteState): Promise<SiteState> {
+    // The write machinery loads only when something is written: reads stay lean (start-up).
+    const [{ withLock }, { atomicWrite }] = await Promise.all([
+      import("./lock.ts"),
+      import("./atomic_write.ts"),
+    ]);
     await ensureLocksDir(this.#dir);
     return await withLock(siteLockPath(this.#dir, site), async () => {
       // Re-read under the lock: a parse error here aborts before anything is written.

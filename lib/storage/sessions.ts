@@ -7,9 +7,7 @@
  */
 
 import { StorageCorruptError } from "../errors.ts";
-import { atomicWrite } from "./atomic_write.ts";
 import { parseJson } from "./codec.ts";
-import { withLock } from "./lock.ts";
 import { ensureLocksDir, readStoreFile } from "./store_files.ts";
 
 /** One row: `org` null is the default session; `org_uuid` is omitted when unknown. */
@@ -146,6 +144,11 @@ export class SessionsRegistry {
    * @returns the rows as written
    */
   async update(mutate: (rows: SessionRow[]) => SessionRow[]): Promise<SessionRow[]> {
+    // The write machinery loads only when something is written: reads stay lean (start-up).
+    const [{ withLock }, { atomicWrite }] = await Promise.all([
+      import("./lock.ts"),
+      import("./atomic_write.ts"),
+    ]);
     const locks = await ensureLocksDir(this.#configDir);
     return await withLock(`${locks}/sessions.lock`, async () => {
       const before = await this.read();

@@ -25,6 +25,9 @@ Deno.test("sanitizeSite() maps every non-alphanumeric character to _", () => {
   assert.equal(sanitizeSite("datadoghq.com"), "datadoghq_com");
   assert.equal(sanitizeSite("gw.example.com:8443"), "gw_example_com_8443");
   assert.equal(sanitizeSite("my-co.datadoghq.com"), "my_co_datadoghq_com");
+  // Rust's char::is_alphanumeric keeps non-ASCII letters and digits.
+  assert.equal(sanitizeSite("bücher.example:8443"), "bücher_example_8443");
+  assert.equal(sanitizeSite("a b~c"), "a_b_c");
 });
 
 Deno.test("orgKey() maps no org and the empty org to __default__", () => {
