@@ -40,3 +40,28 @@ export async function atomicWrite(path: string, content: string): Promise<void> 
     throw e;
   }
 }
+
+/**
+ * Removes the temp files a killed `atomicWrite` left for `path`. Call it only while holding the
+ * lock that guards `path`: then no writer can be between its temp file and its rename, so every
+ * such file is stale. They are 0600 but may hold tokens, so they must not pile up.
+ *
+ * @param path the target file whose leftovers to remove
+ * @returns how many were removed
+ */
+export async function removeStaleTemps(path: string): Promise<number> {
+  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  const dir = slash >= 0 ? path.slice(0, slash) : ".";
+  const prefix = `.${slash >= 0 ? path.slice(slash + 1) : path}.tmp-`;
+  let removed = 0;
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name.startsWith(prefix)) {
+        await Deno.remove(`${dir}/${entry.name}`).then(() => removed++, () => {});
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return removed;
+}

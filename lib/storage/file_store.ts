@@ -58,7 +58,7 @@ export class FileStore implements SiteStateStore {
 
   async update(site: string, mutate: (state: SiteState) => SiteState): Promise<SiteState> {
     // The write machinery loads only when something is written: reads stay lean (start-up).
-    const [{ withLock }, { atomicWrite }] = await Promise.all([
+    const [{ withLock }, { atomicWrite, removeStaleTemps }] = await Promise.all([
       import("./lock.ts"),
       import("./atomic_write.ts"),
     ]);
@@ -66,6 +66,8 @@ export class FileStore implements SiteStateStore {
     return await withLock(siteLockPath(this.#dir, site), async () => {
       // Re-read under the lock: a parse error here aborts before anything is written.
       const before = await this.read(site);
+      await removeStaleTemps(this.tokensPath(site));
+      await removeStaleTemps(this.clientPath(site));
       const after = mutate(structuredClone(before));
       const tokensText = serializeTokenMap(after.tokens);
       if (tokensText !== serializeTokenMap(before.tokens)) {

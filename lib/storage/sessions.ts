@@ -145,13 +145,14 @@ export class SessionsRegistry {
    */
   async update(mutate: (rows: SessionRow[]) => SessionRow[]): Promise<SessionRow[]> {
     // The write machinery loads only when something is written: reads stay lean (start-up).
-    const [{ withLock }, { atomicWrite }] = await Promise.all([
+    const [{ withLock }, { atomicWrite, removeStaleTemps }] = await Promise.all([
       import("./lock.ts"),
       import("./atomic_write.ts"),
     ]);
     const locks = await ensureLocksDir(this.#configDir);
     return await withLock(`${locks}/sessions.lock`, async () => {
       const before = await this.read();
+      await removeStaleTemps(this.path);
       const after = mutate([...before]);
       const text = serializeSessions(after);
       if (text !== serializeSessions(before)) await atomicWrite(this.path, text);

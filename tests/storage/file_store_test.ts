@@ -177,3 +177,25 @@ Deno.test("FileStore refuses a FIFO where the token file should be, without bloc
     await assert.rejects(new FileStore(dir).read("datadoghq.com"), /is not a regular file/);
   });
 });
+
+Deno.test("FileStore.update() removes temp files a killed writer left, and only this site's", async () => {
+  await withTempDir(async (dir) => {
+    const stale = [
+      `${dir}/.tokens_datadoghq_com.json.tmp-aabbcc`,
+      `${dir}/.client_datadoghq_com.json.tmp-001122`,
+    ];
+    const other = `${dir}/.tokens_datadoghq_eu.json.tmp-334455`;
+    for (const f of [...stale, other]) {
+      await Deno.writeTextFile(f, '{"__default__": {"access_token": "secret"');
+    }
+    await new FileStore(dir).update(
+      "datadoghq.com",
+      () => ({ tokens: { __default__: token("x") }, client }),
+    );
+    for (const f of stale) await assert.rejects(Deno.stat(f), Deno.errors.NotFound, f);
+    assert.ok(
+      (await Deno.stat(other)).isFile,
+      "another site's writer may still be between write and rename",
+    );
+  });
+});

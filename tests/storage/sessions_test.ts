@@ -100,3 +100,13 @@ Deno.test("SessionsRegistry.update() writes the file 0600 and keeps concurrent u
     assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
   });
 });
+
+Deno.test("SessionsRegistry.update() removes temp files a killed writer left", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/.sessions.json.tmp-abcdef`, "[");
+    await new SessionsRegistry(dir).update((rows) =>
+      upsertSession(rows, { site: "datadoghq.com", org: null })
+    );
+    await assert.rejects(Deno.stat(`${dir}/.sessions.json.tmp-abcdef`), Deno.errors.NotFound);
+  });
+});
