@@ -215,7 +215,10 @@ export function interpretRead(account: string, results: readonly RecordResult[])
           keepJournal: false,
         };
       }
-      return fromJournal;
+      // A journal that does not parse is damaged: chunks that parse are the better copy.
+      const journalDamaged = !isJson(journalValue) && assembled.kind === "ok" &&
+        isJson(assembled.value);
+      if (!journalDamaged) return fromJournal;
     }
     const chunksBad = assembled.kind === "broken" ||
       (assembled.kind === "ok" && !isJson(assembled.value) && isJson(journalValue));

@@ -184,7 +184,7 @@ export class WindowsCredentialManager implements SecretStore {
 
   /** How a user removes the records of `account` by hand. */
   removalHint(account: string): string {
-    return `'cmdkey /list:${account}*' lists them, 'cmdkey /delete:<target>' removes each`;
+    return `cmdkey /list:${account}* lists them; cmdkey /delete:<target> removes each`;
   }
 
   async #batch(ops: RecordOp[]): Promise<RecordResult[]> {

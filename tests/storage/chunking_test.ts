@@ -269,6 +269,15 @@ Deno.test("interpretRead() restores from a complete journal when the chunks are 
   assert.ok(r.ok && r.recovered && r.source === "journal" && r.value === '{"good":2}');
 });
 
+Deno.test("interpretRead() prefers chunks that parse over a newer journal that does not", () => {
+  const vault = new SimVault();
+  vault.write('{"good":1}');
+  vault.records.set(journalChunkName(ACCOUNT, 0), { value: '{"torn', lastWritten: 99n });
+  vault.records.set(journalCountName(ACCOUNT), { value: "1", lastWritten: 99n });
+  const r = vault.read();
+  assert.ok(r.ok && !r.recovered && r.value === '{"good":1}', JSON.stringify(r));
+});
+
 Deno.test("interpretRead() ignores a journal without its count record", () => {
   const vault = new SimVault();
   vault.write('{"a":1}');
