@@ -7,25 +7,14 @@
  */
 
 import { ApiError } from "../errors.ts";
+import { type BoundedBody, readBoundedBody } from "../http_body.ts";
 
 /** The largest answer pup reads; logs searches are the big ones, a few MiB at most. */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 const MAX_SUMMARY_CHARS = 500;
 
-/** An answer read once. */
-export interface ApiBody {
-  status: number;
-  /** Media type, lower case, without parameters; `""` when absent. */
-  contentType: string;
-  /** The parsed body when it is complete, valid JSON. */
-  json?: unknown;
-  /** The body was empty (or only whitespace). */
-  empty: boolean;
-  /** The body was cut off: over the size limit, or the connection dropped mid-way. */
-  truncated: boolean;
-  /** The body exceeded `MAX_RESPONSE_BYTES`. */
-  tooLarge: boolean;
-  /** The `Retry-After` header, if any. */
+/** An answer read once, with its `Retry-After` header. */
+export interface ApiBody extends BoundedBody {
   retryAfter?: string;
 }
 
@@ -36,42 +25,7 @@ export interface ApiBody {
  * @returns the read body; never throws for a body that breaks off
  */
 export async function readApiBody(res: Response): Promise<ApiBody> {
-  const contentType = (res.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let truncated = false;
-  let tooLarge = false;
-  if (res.body) {
-    const reader = res.body.getReader();
-    try {
-      for (let r = await reader.read(); !r.done; r = await reader.read()) {
-        size += r.value.length;
-        if (size > MAX_RESPONSE_BYTES) {
-          truncated = tooLarge = true;
-          await reader.cancel().catch(() => {});
-          break;
-        }
-        chunks.push(r.value);
-      }
-    } catch {
-      truncated = true;
-    }
-  }
-  const text = await new Blob(chunks as BlobPart[]).text();
-  let json: unknown;
-  if (!truncated && text.trim() !== "") {
-    try {
-      json = JSON.parse(text);
-    } catch { /* described by kind, never shown */ }
-  }
-  const out: ApiBody = {
-    status: res.status,
-    contentType,
-    json,
-    empty: !truncated && text.trim() === "",
-    truncated,
-    tooLarge,
-  };
+  const out: ApiBody = await readBoundedBody(res, MAX_RESPONSE_BYTES);
   const retryAfter = res.headers.get("retry-after");
   if (retryAfter !== null) out.retryAfter = retryAfter;
   return out;

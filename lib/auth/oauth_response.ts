@@ -9,6 +9,7 @@
 
 import * as oauth from "oauth4webapi";
 import { OAuthError } from "../errors.ts";
+import { type BoundedBody, readBoundedBody } from "../http_body.ts";
 import type { ClientCredentials, TokenSet } from "../storage/types.ts";
 import { DCR_REDIRECT_PORTS, redirectUriFor } from "./callback_handler.ts";
 
@@ -19,17 +20,7 @@ export const DCR_CLIENT_NAME = "datadog-pup-cli";
 export const DEFAULT_EXPIRES_IN = 3600;
 
 /** A response read once (at most 1 MiB), so errors can describe it without dumping it. */
-export interface ResponseBody {
-  status: number;
-  /** The media type, lower case, without parameters; `""` when absent. */
-  contentType: string;
-  /** The parsed body when it is complete, valid JSON. */
-  json?: unknown;
-  /** The body was cut off (too large, or the connection dropped). */
-  truncated: boolean;
-  /** The body was empty. */
-  empty: boolean;
-}
+export type ResponseBody = BoundedBody;
 
 const MAX_BODY_BYTES = 1 << 20;
 
@@ -43,35 +34,8 @@ const MAX_EXPIRES_IN = 315_360_000;
  * @returns status, media type and the JSON value, if any
  * @see RFC 6749 §5.1 (responses are `application/json`)
  */
-export async function readBody(res: Response): Promise<ResponseBody> {
-  const contentType = (res.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let truncated = false;
-  if (res.body) {
-    const reader = res.body.getReader();
-    try {
-      for (let r = await reader.read(); !r.done; r = await reader.read()) {
-        size += r.value.length;
-        if (size > MAX_BODY_BYTES) {
-          truncated = true;
-          await reader.cancel();
-          break;
-        }
-        chunks.push(r.value);
-      }
-    } catch {
-      truncated = true;
-    }
-  }
-  const text = await new Blob(chunks as BlobPart[]).text();
-  let json: unknown;
-  if (!truncated) {
-    try {
-      json = JSON.parse(text);
-    } catch { /* not JSON: described, never shown */ }
-  }
-  return { status: res.status, contentType, json, truncated, empty: text.trim() === "" };
+export function readBody(res: Response): Promise<ResponseBody> {
+  return readBoundedBody(res, MAX_BODY_BYTES);
 }
 
 /**

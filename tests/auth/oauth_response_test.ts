@@ -41,6 +41,7 @@ Deno.test("readBody() parses a JSON body and notes its media type", async () => 
     contentType: "application/json",
     json: { a: 1 },
     truncated: false,
+    tooLarge: false,
     empty: false,
   });
 });

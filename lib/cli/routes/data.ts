@@ -111,6 +111,24 @@ const monitorsGet = buildCommand({
   docs: { brief: "Show one monitor (GET /api/v1/monitor/{id})", fullDescription: CREDENTIALS_NOTE },
 });
 
+/** `--from` and `--to`, shared by the commands that take a time range. */
+const timeRangeFlags = {
+  from: {
+    kind: "parsed",
+    parse: String,
+    brief: `Start (default 1h ago): ${timeBrief}`,
+    optional: true,
+    placeholder: "time",
+  },
+  to: {
+    kind: "parsed",
+    parse: String,
+    brief: `End (default now): ${timeBrief}`,
+    optional: true,
+    placeholder: "time",
+  },
+} as const;
+
 const logsSearch = buildCommand({
   loader: () => import("../commands/logs_search.ts"),
   parameters: {
@@ -122,20 +140,7 @@ const logsSearch = buildCommand({
         brief: "Log search query, e.g. service:web status:error",
         placeholder: "query",
       },
-      from: {
-        kind: "parsed",
-        parse: String,
-        brief: `Start (default 1h ago): ${timeBrief}`,
-        optional: true,
-        placeholder: "time",
-      },
-      to: {
-        kind: "parsed",
-        parse: String,
-        brief: `End (default now): ${timeBrief}`,
-        optional: true,
-        placeholder: "time",
-      },
+      ...timeRangeFlags,
       limit: {
         kind: "parsed",
         parse: Number,
@@ -163,20 +168,7 @@ const metricsQuery = buildCommand({
         brief: "Metrics query, e.g. avg:system.cpu.user{*}",
         placeholder: "query",
       },
-      from: {
-        kind: "parsed",
-        parse: String,
-        brief: `Start (default 1h ago): ${timeBrief}`,
-        optional: true,
-        placeholder: "time",
-      },
-      to: {
-        kind: "parsed",
-        parse: String,
-        brief: `End (default now): ${timeBrief}`,
-        optional: true,
-        placeholder: "time",
-      },
+      ...timeRangeFlags,
     },
     aliases: globalAliases,
   },
