@@ -221,13 +221,14 @@ export const KEYCHAIN_CASES: CorruptCase[] = [
     const [p0, p1] = halves(c);
     return { [`${a}_c`]: blob("2"), [`${a}_0`]: blob(p1), [`${a}_1`]: blob(p0) };
   }),
-  windowsCase("a stale journal newer than the count, holding broken JSON", (a, c) => {
-    const [p0, p1, p2] = halves(c);
+  // A torn journal alone is recoverable from intact chunks (tests/storage/chunking_test.ts);
+  // with a chunk missing too, nothing whole is left.
+  windowsCase("a missing chunk and a newer journal holding broken JSON", (a, c) => {
+    const [p0, p1] = halves(c);
     return {
       [`${a}_c`]: { ...blob("3"), lw: 133_000_000_000_000_000n },
       [`${a}_0`]: blob(p0),
       [`${a}_1`]: blob(p1),
-      [`${a}_2`]: blob(p2),
       [`${a}-j0`]: blob('{"tokens":{"__defau'),
       [`${a}-jc`]: { ...blob("1"), lw: 133_000_000_000_000_500n },
     };
