@@ -255,3 +255,43 @@ Deno.test("logout() with nothing stored changes nothing and sends nothing", asyn
     assert.deepEqual(await files(dir), []);
   });
 });
+
+Deno.test("logout() stops waiting for a hung revoke endpoint on Ctrl-C, with the session already removed", async () => {
+  await withTempDir(async (dir) => {
+    await seed(dir, "datadoghq.com", {
+      tokens: { __default__: tokens("d") },
+      client: client("datadoghq.com"),
+    });
+    const ctrlC = new AbortController();
+    let reached!: () => void;
+    const revokeStarted = new Promise<void>((r) => (reached = r));
+    // The server never answers: only Ctrl-C can end the wait.
+    const f = revokeFetch([() => {
+      reached();
+      return new Promise<Response>(() => {});
+    }]);
+    const registry = new SessionsRegistry(dir);
+    await registry.update(() => [{ site: "datadoghq.com", org: null }]);
+    const done = logout(makeDeps({ configDir: dir, fetch: f.fetch, interrupt: ctrlC.signal }), {
+      site: "datadoghq.com",
+      org: null,
+      store: new FileStore(dir),
+      registry,
+      trust: { flag: false },
+    });
+    await revokeStarted;
+    assert.deepEqual(await files(dir), ["sessions.json"], "removed locally before revoking");
+    ctrlC.abort();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const report = await Promise.race([
+      done,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("logout kept waiting after Ctrl-C")), 5_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    f.verify();
+    assert.equal(f.requests.length, 1, "the access token is not sent after Ctrl-C");
+    assert.deepEqual(report.sessions[0].revoked, { refresh_token: false, access_token: false });
+    assert.equal(await Deno.readTextFile(`${dir}/sessions.json`), "[]");
+  });
+});
