@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { runLoginFlow } from "../../lib/auth/login_flow.ts";
 import { LoginTimeoutError } from "../../lib/auth/login_wait.ts";
 import { exitCodeFor } from "../../lib/cli/exit_codes.ts";
 import type { Browser } from "../../lib/deps.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { resolvePinnedPort, runLoginFlow } from "../../lib/auth/login_flow.ts";
+import { resolvePinnedPort } from "../../lib/auth/login_flow.ts";
 import { CallbackPortError } from "../../lib/auth/callback_server.ts";
 import { OAuthError, StateMismatchError, UsageError } from "../../lib/errors.ts";
 import { makeDeps, withTempDir } from "../_fakes/fake_deps.ts";
@@ -10,7 +10,6 @@ import {
   CallbackBrowser,
   harness,
   issued,
-  json,
   pasteAfterOpen,
   REFRESH,
   REGISTER,
