@@ -14,6 +14,7 @@
 import { StorageCorruptError } from "../errors.ts";
 import { parseSiteData, sanitizeSite, serializeSiteData } from "./codec.ts";
 import { withLock } from "./lock.ts";
+import { ensureLocksDir, siteLockPath } from "./store_files.ts";
 import type { SecretStore } from "./secret_store.ts";
 import type { SiteState, SiteStateStore } from "./types.ts";
 
@@ -93,10 +94,8 @@ export class KeychainStore implements SiteStateStore {
    */
   async update(site: string, mutate: (state: SiteState) => SiteState): Promise<SiteState> {
     const account = stateAccount(site);
-    const locks = `${this.#configDir}/locks`;
-    await Deno.mkdir(this.#configDir, { recursive: true, mode: 0o700 });
-    await Deno.mkdir(locks, { recursive: true, mode: 0o700 });
-    return await withLock(`${locks}/site_${sanitizeSite(site)}.lock`, async () => {
+    await ensureLocksDir(this.#configDir);
+    return await withLock(siteLockPath(this.#configDir, site), async () => {
       const { state: current, stored } = await this.#load(account);
       const next = mutate(structuredClone(current));
       const text = serializeSiteData(next);
