@@ -16,10 +16,7 @@ export async function atomicWrite(path: string, content: string): Promise<void> 
   const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
   const dir = slash >= 0 ? path.slice(0, slash) : ".";
   const base = slash >= 0 ? path.slice(slash + 1) : path;
-  const suffix = Array.from(
-    crypto.getRandomValues(new Uint8Array(6)),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
+  const suffix = crypto.getRandomValues(new Uint8Array(6)).toHex();
   const tmp = `${dir}/.${base}.tmp-${suffix}`;
   const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
   try {

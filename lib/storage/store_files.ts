@@ -110,11 +110,7 @@ export function siteLockPath(configDir: string, site: string): string {
 
 /** The lock file guarding a refresh of one (site, org) session. */
 export function refreshLockPath(configDir: string, site: string, orgKeyValue: string): string {
-  let org = Array.from(
-    new TextEncoder().encode(orgKeyValue),
-    (b) => b.toString(16).padStart(2, "0"),
-  )
-    .join("");
+  let org = new TextEncoder().encode(orgKeyValue).toHex();
   // File names stop at 255 bytes: a long org keeps a prefix plus a hash of the whole name.
   if (org.length > 96) org = `${org.slice(0, 80)}_${fnv1a(orgKeyValue)}`;
   return `${configDir}/locks/refresh_${sanitizeSite(site)}_${org}.lock`;
