@@ -78,7 +78,12 @@ export class PupProcess {
 
   /** Writes a line to the child's stdin. */
   async writeLine(line: string): Promise<void> {
-    await this.#stdin.write(new TextEncoder().encode(`${line}\n`));
+    await this.write(`${line}\n`);
+  }
+
+  /** Writes text to the child's stdin as it is. */
+  async write(text: string): Promise<void> {
+    await this.#stdin.write(new TextEncoder().encode(text));
   }
 
   /** Sends a signal, e.g. SIGINT for Ctrl-C. */
@@ -140,19 +145,21 @@ export class PupProcess {
 }
 
 /**
- * Runs `scripts/pup <args>` to completion with stdin closed.
+ * Runs `scripts/pup <args>` to completion: `stdin` (if any) is written, then stdin is closed.
  *
  * @param args pup's arguments
  * @param env the test's variables
- * @param timeoutMs kill it after this long
+ * @param opts kill it after `timeoutMs` (90 s by default); text for stdin
  * @returns exit code and output
  */
 export async function runPup(
   args: string[],
   env: Record<string, string>,
-  timeoutMs = 90_000,
+  opts: { timeoutMs?: number; stdin?: string } = {},
 ): Promise<PupRun> {
-  return await new PupProcess(args, env).finish(timeoutMs);
+  const pup = new PupProcess(args, env);
+  if (opts.stdin !== undefined) await pup.write(opts.stdin);
+  return await pup.finish(opts.timeoutMs);
 }
 
 /** Whether `chromium` can be run. */

@@ -5,12 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { storedTokens, withMockSession } from "../_fakes/_api_session.ts";
-import { runPup } from "./_spawn.ts";
+import { runPup } from "./_helpers.ts";
 
 Deno.test("pup monitors list, as a process, prints the mock's monitors as JSON", async () => {
   await withMockSession({}, async ({ mock, dir }) => {
     const env = { PUP_CONFIG_DIR: dir, PUP_MOCK_SERVER: mock.url, DD_TOKEN_STORAGE: "file" };
-    const r = await runPup(["monitors", "list", "--limit", "2"], { env });
+    const r = await runPup(["monitors", "list", "--limit", "2"], env);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout).map((m: { id: number }) => m.id), [1001, 1002]);
     assert.equal(r.stderr, "");
@@ -20,8 +20,7 @@ Deno.test("pup monitors list, as a process, prints the mock's monitors as JSON",
 Deno.test("pup api, as a process, refreshes an expired session, posts stdin and stores the new token", async () => {
   await withMockSession({ expiredSession: true }, async ({ mock, dir, tokens }) => {
     const env = { PUP_CONFIG_DIR: dir, PUP_MOCK_SERVER: mock.url, DD_TOKEN_STORAGE: "file" };
-    const r = await runPup(["api", "/api/v2/echo", "--input", "-", "-f", "dry=1"], {
-      env,
+    const r = await runPup(["api", "/api/v2/echo", "--input", "-", "-f", "dry=1"], env, {
       stdin: '{"hello": ["world"]}\n',
     });
     assert.equal(r.code, 0, r.stderr);
@@ -40,10 +39,10 @@ Deno.test("pup api, as a process, refreshes an expired session, posts stdin and 
 Deno.test("pup auth token, as a process, prints exactly the stored token; without a session it exits 3", async () => {
   await withMockSession({}, async ({ mock, dir, tokens }) => {
     const env = { PUP_CONFIG_DIR: dir, PUP_MOCK_SERVER: mock.url, DD_TOKEN_STORAGE: "file" };
-    const r = await runPup(["auth", "token"], { env });
+    const r = await runPup(["auth", "token"], env);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `${tokens.access_token}\n`);
-    const none = await runPup(["auth", "token", "--org", "nobody"], { env });
+    const none = await runPup(["auth", "token", "--org", "nobody"], env);
     assert.equal(none.code, 3);
     assert.equal(none.stdout, "");
     assert.match(none.stderr, /^Error: No token available .*pup auth login --org nobody/);
@@ -54,14 +53,16 @@ Deno.test("pup auth token, as a process, prints exactly the stored token; withou
 Deno.test("pup api, as a process, exits 3 with no credentials and 1 for an unreachable host", async () => {
   await withMockSession({ noSession: true }, async ({ mock, dir }) => {
     const env = { PUP_CONFIG_DIR: dir, PUP_MOCK_SERVER: mock.url, DD_TOKEN_STORAGE: "file" };
-    const none = await runPup(["api", "/api/v1/validate"], { env });
+    const none = await runPup(["api", "/api/v1/validate"], env);
     assert.equal(none.code, 3);
     assert.match(none.stderr, /set DD_API_KEY and DD_APP_KEY/);
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (listener.addr as Deno.NetAddr).port;
     listener.close();
     const down = await runPup(["api", "/api/v1/validate"], {
-      env: { ...env, PUP_MOCK_SERVER: `http://127.0.0.1:${port}`, DD_ACCESS_TOKEN: "t" },
+      ...env,
+      PUP_MOCK_SERVER: `http://127.0.0.1:${port}`,
+      DD_ACCESS_TOKEN: "t",
     });
     assert.equal(down.code, 1);
     assert.match(

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { storedTokens, withMockSession } from "../_fakes/_api_session.ts";
-import { runPup } from "./_spawn.ts";
+import { runPup } from "./_helpers.ts";
 
 const PROCESSES = 50;
 
@@ -19,13 +19,13 @@ Deno.test("50 pup processes on an expired session make exactly 1 refresh and all
       mock.expireAll();
       const env = { PUP_CONFIG_DIR: dir, PUP_MOCK_SERVER: mock.url, DD_TOKEN_STORAGE: "file" };
       // Warm Deno's module cache, so 50 cold starts do not race to fill it.
-      const warm = await runPup(["--version"], { env, timeoutMs: 60_000 });
+      const warm = await runPup(["--version"], env, { timeoutMs: 60_000 });
       assert.equal(warm.code, 0, warm.stderr);
 
       const runs = await Promise.all(
         Array.from(
           { length: PROCESSES },
-          () => runPup(["api", "/api/v1/validate"], { env, timeoutMs: 120_000 }),
+          () => runPup(["api", "/api/v1/validate"], env, { timeoutMs: 120_000 }),
         ),
       );
 
