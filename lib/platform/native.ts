@@ -56,6 +56,29 @@ export function openLibrary<const S extends Deno.ForeignLibraryInterface>(
   return failure;
 }
 
+/**
+ * Keeps a library loaded for the life of the process (glibc `RTLD_NODELETE`), for GObject
+ * libraries such as libsecret: Deno unloads a library when its last `DynamicLibrary` is closed
+ * (a test worker ending, an instance collected), and loading one again re-registers its GTypes
+ * in libgobject, which stays loaded, so GLib fails its type checks. Best effort, Linux only.
+ *
+ * @param path the same name or path that will be handed to `openLibrary`
+ */
+export function pinLibrary(path: string): void {
+  try {
+    const libc = Deno.dlopen(
+      "libc.so.6",
+      {
+        dlopen: { parameters: ["buffer", "i32"], result: "pointer" },
+      } as const,
+    );
+    // RTLD_LAZY | RTLD_NODELETE. The handle is kept on purpose: it is the pin.
+    libc.symbols.dlopen(cString(path), 0x1 | 0x1000);
+  } catch {
+    // Not glibc: the library may be reloaded later, which costs only GLib warnings.
+  }
+}
+
 const encoder = new TextEncoder();
 
 /** `text` as NUL-terminated UTF-8, for a `const char *` parameter. */

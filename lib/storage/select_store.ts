@@ -135,7 +135,7 @@ function osCandidates(deps: Deps, os: OsName): Candidate[] {
   return [
     {
       name: "Secret Service",
-      make: keychain(new SecretService({ runner, secretTool: bin("PUP_SECRET_TOOL_BIN") })),
+      make: keychain(new SecretService({ library: bin("PUP_LIBSECRET_LIB") })),
     },
     { name: "kernel keyring", make: keychain(new KernelKeyring({ runner })) },
   ];

@@ -39,7 +39,19 @@ export async function standinLibrary(name: StandinName): Promise<string> {
   const tmp = `${out}.${crypto.randomUUID()}.tmp`;
   const cc = Deno.env.get("CC") || "cc";
   const res = await new Deno.Command(cc, {
-    args: ["-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-g", "-shared", "-fPIC", "-o", tmp, source],
+    args: [
+      "-std=c11",
+      "-Wall",
+      "-Wextra",
+      "-Werror",
+      "-O1",
+      "-g",
+      "-shared",
+      "-fPIC",
+      "-o",
+      tmp,
+      source,
+    ],
     stdout: "piped",
     stderr: "piped",
   }).output();
