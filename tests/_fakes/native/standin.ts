@@ -70,6 +70,7 @@ if (import.meta.main) {
     } catch {
       continue;
     }
+    // deno-lint-ignore no-console
     console.log(await standinLibrary(name));
   }
 }
