@@ -106,6 +106,11 @@ export async function runLoginFlow(deps: Deps, o: LoginFlowOptions): Promise<Log
         : `🔑 Requesting ${o.scopes.length} scope(s): ${[...o.scopes].sort().join(", ")}\n`,
     );
 
+    // The store must prove it can take this login before the user consents in the browser.
+    await interruptible(
+      deps,
+      o.store.prepareWrite?.(o.site, loginBytes(o.scopes)) ?? Promise.resolve(),
+    );
     const stored = await interruptible(deps, o.store.read(o.site));
     const { client, registered } = await clientFor(deps, o, stored.client, server.port);
 
@@ -202,6 +207,14 @@ export async function runLoginFlow(deps: Deps, o: LoginFlowOptions): Promise<Log
     wait.dispose();
     await server.close();
   }
+}
+
+/**
+ * About how many bytes a login adds to a site's entry: its scopes, two tokens of up to 1 KiB
+ * each (Datadog's are far shorter), and the fixed fields of a token set.
+ */
+function loginBytes(scopes: readonly string[]): number {
+  return scopes.join(" ").length + 2 * 1024 + 512;
 }
 
 /** Loads the site's client, or registers one (ref §4.2 messages); nothing is stored here. */

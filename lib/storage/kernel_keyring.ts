@@ -79,6 +79,8 @@ export class KernelKeyring implements SecretStore {
   readonly name = "kernel-keyring";
   /** Where the values live, for humans; says they do not survive a reboot. */
   readonly location = "OS keychain (Linux kernel keyring; keys do not survive a reboot)";
+  /** The kernel refuses `user` key payloads over this many bytes. */
+  readonly maxBytes = KERNEL_KEY_MAX_BYTES;
   readonly #tool: ToolSpec;
   readonly #persistent: boolean;
 

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { StorageCorruptError } from "../errors.ts";
+import { StorageCorruptError, StorageUnavailableError } from "../errors.ts";
 import { parseSiteData, sanitizeSite, serializeSiteData } from "./codec.ts";
 import { withLock } from "./lock.ts";
 import { ensureLocksDir, siteLockPath } from "./store_files.ts";
@@ -26,6 +26,27 @@ export interface DescribedSecretStore extends SecretStore {
   describe?(account: string): string;
   /** A command that removes an entry by hand. */
   removalHint?(account: string): string;
+  /** Most UTF-8 bytes one value may have, when the store has a limit (the kernel keyring). */
+  readonly maxBytes?: number;
+}
+
+/**
+ * A store that answered reads but failed the write probe before a login: auto-detection may
+ * move on to the next store (nothing of this site would be left behind in this one).
+ */
+export class WriteProbeError extends StorageUnavailableError {
+  /** Whether the store already holds data for the site (then moving on would split it). */
+  readonly holdsSite: boolean;
+
+  /**
+   * @param message what failed and what to do
+   * @param holdsSite the store already holds data for the site
+   * @param options the cause
+   */
+  constructor(message: string, holdsSite: boolean, options?: ErrorOptions) {
+    super(message, options);
+    this.holdsSite = holdsSite;
+  }
 }
 
 /** Options of `KeychainStore`. */
@@ -110,6 +131,46 @@ export class KeychainStore implements SiteStateStore {
       this.#cache.set(site, written);
       return structuredClone(written);
     });
+  }
+
+  /**
+   * Checks that `site`'s value would still fit after a login adds about `addBytes`, then
+   * writes, reads back and removes a throwaway entry (SPEC §6.2 "Choosing a store").
+   *
+   * @param site a normalized site
+   * @param addBytes what the login is expected to add (a token set with its scopes)
+   * @throws StorageUnavailableError over the size limit (nothing was written)
+   * @throws WriteProbeError when the throwaway entry cannot be written and read back
+   */
+  async prepareWrite(site: string, addBytes: number): Promise<void> {
+    const current = await this.read(site);
+    const holdsSite = !isEmpty(current);
+    const max = this.#secrets.maxBytes;
+    if (max !== undefined) {
+      const bytes = new TextEncoder().encode(serializeSiteData(current)).length + addBytes;
+      if (bytes > max) {
+        throw new StorageUnavailableError(
+          `This login would make ${
+            this.#describe(stateAccount(site))
+          } about ${bytes} bytes, and the ${this.location} holds at most ${max} bytes per entry; nothing was written and no browser was opened. Use DD_TOKEN_STORAGE=file, or remove sessions you no longer need ('pup auth logout --org <name>')`,
+        );
+      }
+    }
+    const probe = `state_pup_probe_${crypto.getRandomValues(new Uint8Array(6)).toHex()}`;
+    const marker = `{"probe":"${probe}"}`;
+    try {
+      await this.#secrets.set(probe, marker);
+      const back = await this.#secrets.get(probe);
+      if (back !== marker) throw new Error("the value read back differs from the one written");
+    } catch (e) {
+      throw new WriteProbeError(
+        `${this.location} answered reads but a test write failed (${(e as Error).message})`,
+        holdsSite,
+        { cause: e },
+      );
+    } finally {
+      await this.#secrets.delete(probe).catch(() => {});
+    }
   }
 
   async #load(account: string): Promise<{ state: SiteState; stored: boolean }> {

@@ -25,7 +25,8 @@
 import type { Deps, OsName } from "../deps.ts";
 import { StorageUnavailableError } from "../errors.ts";
 import { KernelKeyring } from "./kernel_keyring.ts";
-import { KeychainStore } from "./keychain_store.ts";
+import { readFallbackMarker, writeFallbackMarker } from "./fallback_marker.ts";
+import { KeychainStore, WriteProbeError } from "./keychain_store.ts";
 import { MacosKeychain } from "./macos_keychain.ts";
 import { StoreAbsentError } from "./run_tool.ts";
 import { SecretService } from "./secret_service.ts";
@@ -58,14 +59,14 @@ const FORCED_OS: Record<string, OsName> = { macos: "darwin", linux: "linux", win
  * @param opts config's `token_storage` and the file store factory
  * @returns the store (settled on a backend at its first call) and selection warnings
  */
-export function selectStore(deps: Deps, opts: SelectStoreOptions): Promise<SelectedStore> {
+export async function selectStore(deps: Deps, opts: SelectStoreOptions): Promise<SelectedStore> {
   const warnings: string[] = [];
   const fromEnv = deps.env.DD_TOKEN_STORAGE;
   const [value, source] = fromEnv !== undefined && fromEnv !== ""
     ? [fromEnv, "DD_TOKEN_STORAGE"]
     : [opts.configTokenStorage ?? "", "token_storage in config.yaml"];
   const choice = value.trim().toLowerCase();
-  if (choice === "file") return Promise.resolve({ store: opts.fileStore(), warnings });
+  if (choice === "file") return { store: opts.fileStore(), warnings };
   if (choice !== "" && choice !== "keychain") {
     warnings.push(
       `Warning: unknown token storage backend "${value}" (set via DD_TOKEN_STORAGE or config token_storage; valid: "file", "keychain"), auto-detecting`,
@@ -81,17 +82,30 @@ export function selectStore(deps: Deps, opts: SelectStoreOptions): Promise<Selec
           reasons.join("; ")
         }). Set DD_TOKEN_STORAGE=file to keep tokens in files under "${deps.configDir}"`,
       ));
-    return Promise.resolve({ store, warnings });
+    return { store, warnings };
   }
-  const file: Candidate = { name: "file storage", make: opts.fileStore };
+  const marker = await readFallbackMarker(deps.configDir);
+  const usable = candidates.filter((c) => !marker?.skip.includes(c.backend));
+  const file: Candidate = {
+    name: "file storage",
+    backend: "file",
+    make: opts.fileStore,
+    note: marker && usable.length < candidates.length
+      ? `the OS keychain failed a test write on ${
+        marker.since.slice(0, 10)
+      } (${marker.reason}); delete "${deps.configDir}/storage_fallback.json" to try it again`
+      : undefined,
+  };
   // The file store is never absent, so the last callback cannot run.
   const store = new FallbackStore(
-    [...candidates, file],
+    [...usable, file],
     write,
     () => new TypeError("the file store is always available"),
     deps.configDir,
+    (backend, reason) =>
+      writeFallbackMarker(deps.configDir, backend, reason, new Date(deps.clock.now())),
   );
-  return Promise.resolve({ store, warnings });
+  return { store, warnings };
 }
 
 function resolveOs(deps: Deps, warnings: string[]): OsName {
@@ -108,7 +122,11 @@ function resolveOs(deps: Deps, warnings: string[]): OsName {
 interface Candidate {
   /** How warnings name it ("Secret Service"). */
   name: string;
+  /** The backend name its store reports (`secret-service`), as the fallback marker lists it. */
+  backend: string;
   make: () => SiteStateStore;
+  /** Why it is used, when that is worth telling (shown after its location). */
+  note?: string;
 }
 
 function osCandidates(deps: Deps, os: OsName): Candidate[] {
@@ -120,6 +138,7 @@ function osCandidates(deps: Deps, os: OsName): Candidate[] {
   if (os === "darwin") {
     return [{
       name: "OS keychain",
+      backend: "macos-keychain",
       make: keychain(new MacosKeychain({ runner, security: bin("PUP_SECURITY_BIN") })),
     }];
   }
@@ -127,6 +146,7 @@ function osCandidates(deps: Deps, os: OsName): Candidate[] {
     const onNotice = (message: string) => deps.io.err.write(`Warning: ${message}\n`);
     return [{
       name: "OS keychain",
+      backend: "windows-credential-manager",
       make: keychain(
         new WindowsCredentialManager({ runner, powershell: bin("PUP_POWERSHELL_BIN"), onNotice }),
       ),
@@ -135,9 +155,14 @@ function osCandidates(deps: Deps, os: OsName): Candidate[] {
   return [
     {
       name: "Secret Service",
+      backend: "secret-service",
       make: keychain(new SecretService({ library: bin("PUP_LIBSECRET_LIB") })),
     },
-    { name: "kernel keyring", make: keychain(new KernelKeyring({ runner })) },
+    {
+      name: "kernel keyring",
+      backend: "kernel-keyring",
+      make: keychain(new KernelKeyring({ runner })),
+    },
   ];
 }
 
@@ -150,6 +175,7 @@ class FallbackStore implements SiteStateStore {
   readonly #warn: (line: string) => void;
   readonly #exhausted: (reasons: string[]) => Error;
   readonly #filePath?: string;
+  readonly #remember?: (backend: string, reason: string) => Promise<void>;
   readonly #reasons: string[] = [];
   #index = 0;
   #current: SiteStateStore;
@@ -162,11 +188,13 @@ class FallbackStore implements SiteStateStore {
     warn: (line: string) => void,
     exhausted: (reasons: string[]) => Error,
     filePath?: string,
+    remember?: (backend: string, reason: string) => Promise<void>,
   ) {
     this.#candidates = candidates;
     this.#warn = warn;
     this.#exhausted = exhausted;
     this.#filePath = filePath;
+    this.#remember = remember;
     this.#current = candidates[0].make();
   }
 
@@ -175,7 +203,8 @@ class FallbackStore implements SiteStateStore {
   }
 
   get location(): string {
-    return this.#current.location;
+    const note = this.#candidates[this.#index].note;
+    return note ? `${this.#current.location} (${note})` : this.#current.location;
   }
 
   async read(site: string): Promise<SiteState> {
@@ -184,6 +213,33 @@ class FallbackStore implements SiteStateStore {
 
   async update(site: string, mutate: (state: SiteState) => SiteState): Promise<SiteState> {
     return await (await this.#ready(site)).update(site, mutate);
+  }
+
+  /**
+   * Settles on a store for `site`, then has it prove a write before a login. In auto-detect
+   * mode a store that answers reads but fails the test write, and holds nothing for `site`,
+   * is skipped from now on (remembered in `storage_fallback.json`, warned once) and the next
+   * one is tried, files last; a store that already holds this site's sessions, or one asked
+   * for by `DD_TOKEN_STORAGE=keychain`, is an error instead, so sessions are never split.
+   *
+   * @param site a normalized site
+   * @param addBytes what the login is expected to add
+   */
+  async prepareWrite(site: string, addBytes: number): Promise<void> {
+    for (;;) {
+      const store = await this.#ready(site);
+      try {
+        await store.prepareWrite?.(site, addBytes);
+        return;
+      } catch (e) {
+        const last = this.#index + 1 >= this.#candidates.length;
+        if (!(e instanceof WriteProbeError) || e.holdsSite || !this.#remember || last) throw e;
+        const from = this.#candidates[this.#index];
+        await this.#remember(from.backend, e.message).catch(() => {});
+        this.#advance(new StoreAbsentError(e.message));
+        this.#settled = false;
+      }
+    }
   }
 
   async #ready(site: string): Promise<SiteStateStore> {

@@ -59,4 +59,11 @@ export interface SiteStateStore {
    * Resolves with the state as written. Content that cannot be parsed is never overwritten.
    */
   update(site: string, mutate: (state: SiteState) => SiteState): Promise<SiteState>;
+  /**
+   * Proves, before a login sends the user to the browser, that a write of `site` can succeed:
+   * the value would fit (its current size plus `addBytes`) and a throwaway entry can be
+   * written, read back and removed. Only `auth login` calls it; other commands only read.
+   * Throws `StorageUnavailableError` naming the limit or the failure.
+   */
+  prepareWrite?(site: string, addBytes: number): Promise<void>;
 }

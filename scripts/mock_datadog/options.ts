@@ -60,6 +60,8 @@ export interface MockOptions {
   domain?: string;
   /** Refresh answers carry no `refresh_token`, and the presented one stays valid. */
   omitRefreshToken?: boolean;
+  /** Random bytes in each access and refresh token (32 by default; 768 makes 1 KB tokens). */
+  tokenBytes?: number;
   /** Every token request waits this long before it is processed. */
   tokenDelayMs?: number;
   /** The `DD-API-KEY` accepted by API routes (with `appKey`); API keys fail when unset. */

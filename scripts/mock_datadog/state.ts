@@ -104,6 +104,7 @@ export function createState(opts: MockOptions): MockState {
     orgName: opts.orgName,
     domain: opts.domain,
     omitRefreshToken: opts.omitRefreshToken ?? false,
+    tokenBytes: opts.tokenBytes ?? 32,
     tokenDelayMs: opts.tokenDelayMs ?? 0,
     apiKey: opts.apiKey,
     appKey: opts.appKey,

@@ -29,7 +29,7 @@ function issueTokens(
   scope: string,
   withRefresh: boolean,
 ): Response {
-  const accessToken = randomValue("mock_at_");
+  const accessToken = randomValue("mock_at_", state.opts.tokenBytes);
   state.accessTokens.set(accessToken, {
     grant,
     scope,
@@ -43,7 +43,7 @@ function issueTokens(
     expires_in: state.opts.accessTtl,
   };
   if (withRefresh) {
-    const refreshToken = randomValue("mock_rt_");
+    const refreshToken = randomValue("mock_rt_", state.opts.tokenBytes);
     state.refreshTokens.set(refreshToken, { grant, used: false, revoked: false });
     body.refresh_token = refreshToken;
   }
