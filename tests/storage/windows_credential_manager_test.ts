@@ -276,3 +276,162 @@ Deno.test("encodeBlob() and decodeBlob() are keyring's UTF-16LE without a NUL", 
   assert.throws(() => decodeBlob(new Uint8Array([0x00, 0xd8])), TypeError); // lone surrogate
   assert.throws(() => decodeBlob(new Uint8Array([0x41])), TypeError);
 });
+
+/** Runs `code` (or the writer) in a child Deno with the stand-in's knobs in its environment. */
+async function child(args: string[], env: Record<string, string>) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    env: Object.fromEntries([...KNOBS.map((k) => [k, ""]), ...Object.entries(env)]),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { ...out, stderrText: new TextDecoder().decode(out.stderr) };
+}
+
+function writer(store: string, valueFile: string, env: Record<string, string> = {}) {
+  return child(["run", "-A", WRITER, LIB, ACCOUNT, valueFile], {
+    PUP_STANDIN_STORE: store,
+    ...env,
+  });
+}
+
+const FFI_PRELUDE = `
+const lib = Deno.dlopen(${JSON.stringify(LIB)}, {
+  CredReadW: { parameters: ["buffer", "u32", "u32", "buffer"], result: "i32" },
+  CredFree: { parameters: ["pointer"], result: "void" },
+  GetLastError: { parameters: [], result: "u32" },
+}).symbols;
+const wide = (s) => new Uint8Array([...s, "\\0"].flatMap((c) => [c.charCodeAt(0), 0]));
+const slot = new BigUint64Array(1);
+`;
+
+Deno.test("a process that ran the backend exits with no CredReadW block left unfreed", async () => {
+  await withStandin(async (s) => {
+    await s.backend.set(ACCOUNT, MEDIUM);
+    const valueFile = `${s.dir}/value`;
+    await Deno.writeTextFile(valueFile, bigState());
+    const run = await writer(s.store, valueFile, { PUP_STANDIN_LOG: `${s.dir}/child.log` });
+    assert.ok(run.success, run.stderrText);
+    const lines = (await Deno.readTextFile(`${s.dir}/child.log`)).split("\n");
+    assert.ok(lines.filter((l) => l.startsWith("CredFree ")).length > 50);
+    assert.deepEqual(lines.filter((l) => /^(LEAK|UNEXPECTED)/.test(l)), []);
+    // The control: a block never freed is reported when the process exits.
+    const leak = await child([
+      "eval",
+      `${FFI_PRELUDE} lib.CredReadW(wide("state_x_c.pup"), 1, 0, slot);`,
+    ], {
+      PUP_STANDIN_STORE: s.store,
+      PUP_STANDIN_LOG: `${s.dir}/leak.log`,
+    });
+    assert.ok(leak.success, leak.stderrText);
+    assert.match(await Deno.readTextFile(`${s.dir}/leak.log`), /^LEAK 1$/m);
+  });
+});
+
+Deno.test("the stand-in logs and refuses calls pup must never make, and enforces the 2560-byte limit", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pup-wincred-self-" });
+  try {
+    const env = { PUP_STANDIN_STORE: `${dir}/store`, PUP_STANDIN_LOG: `${dir}/log` };
+    const probe = await child([
+      "eval",
+      `${FFI_PRELUDE}
+      const ok = lib.CredReadW(wide("x.pup"), 2, 0, slot);
+      const code = lib.GetLastError();
+      if (ok !== 0 || code !== 87) throw new Error("Type 2 was accepted: " + ok + " " + code);`,
+    ], env);
+    assert.ok(probe.success, probe.stderrText);
+    assert.match(await Deno.readTextFile(`${dir}/log`), /^UNEXPECTED CredReadW Type 2$/m);
+    for (const k of Object.keys(env)) Deno.env.set(k, env[k as keyof typeof env]);
+    const api = WinCredApi.open(LIB, LIB);
+    assert.ok(api instanceof WinCredApi);
+    const cred = { target: "big.pup", userName: "big", comment: "", alias: "" };
+    api.write({ ...cred, blob: new Uint8Array(2560) });
+    assert.equal(api.read("BIG.PUP")?.blob.length, 2560);
+    assert.throws(() => api.write({ ...cred, blob: new Uint8Array(2561) }), /error 1783/);
+    assert.match(await Deno.readTextFile(`${dir}/log`), /^LIMIT CredWriteW blob of 2561 bytes/m);
+    const doubleFree = await child([
+      "eval",
+      `${FFI_PRELUDE} lib.CredReadW(wide("big.pup"), 1, 0, slot);
+      const p = Deno.UnsafePointer.create(slot[0]); lib.CredFree(p); lib.CredFree(p);`,
+    ], env);
+    assert.equal(doubleFree.signal, "SIGABRT");
+    assert.match(await Deno.readTextFile(`${dir}/log`), /^UNEXPECTED CredFree .*freed twice$/m);
+  } finally {
+    for (const k of KNOBS) Deno.env.delete(k);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a read that recovers from the journal of a killed writer says so through onNotice", async () => {
+  await withStandin(async (s) => {
+    await s.backend.set(ACCOUNT, MEDIUM);
+    const next = JSON.stringify({ tokens: { n: "w".repeat(2500) } });
+    await Deno.writeTextFile(`${s.dir}/value`, next);
+    // Killed as it starts chunk 1: journal (delete -jc, chunks, -jc) and chunk 0 are written.
+    const at = 1 + splitUtf8Chunks(next).length + 1 + 2;
+    const run = await writer(s.store, `${s.dir}/value`, { PUP_STANDIN_ABORT_AT: String(at) });
+    assert.equal(run.signal, "SIGABRT", run.stderrText);
+    assert.deepEqual(s.notices, []);
+    const r = await s.fresh().readDetailed(ACCOUNT);
+    assert.deepEqual([r.value, r.source, s.notices.length], [next, "journal", 1]);
+    assert.match(
+      s.notices[0],
+      /Recovered Windows credentials "state_x_\*\.pup" from the copy an interrupted pup write left/,
+    );
+  });
+});
+
+async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>) {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: width }, lane));
+}
+
+Deno.test("a writer aborted before or after any of its CredWriteW/CredDeleteW calls leaves the old or the new value", async () => {
+  const cases: Array<[string, string]> = [
+    [MEDIUM, JSON.stringify({ tokens: { n: "y".repeat(4100) } })], // grows: 4 → 5 chunks
+    [JSON.stringify({ tokens: { n: "z".repeat(3100) } }), '{"tokens":{},"client":null}'], // shrinks
+  ];
+  for (const [oldValue, newValue] of cases) {
+    await withStandin(async (s) => {
+      await s.backend.set(ACCOUNT, oldValue);
+      const base = await Deno.readFile(s.store);
+      const valueFile = `${s.dir}/value`;
+      await Deno.writeTextFile(valueFile, newValue);
+      await Deno.writeFile(`${s.dir}/full`, base);
+      const full = await writer(`${s.dir}/full`, valueFile, { PUP_STANDIN_LOG: `${s.dir}/calls` });
+      assert.ok(full.success, full.stderrText);
+      const calls = (await Deno.readTextFile(`${s.dir}/calls`)).split("\n")
+        .filter((l) => /^Cred(Write|Delete)W /.test(l)).length;
+      assert.ok(calls >= 10, `only ${calls} mutating calls`);
+      const runs = Array.from({ length: calls }, (_, i) => i + 1)
+        .flatMap((n) => [`AT-${n}`, `AFTER-${n}`]);
+      await pool(runs, 6, async (run) => {
+        const [mode, n] = run.split("-");
+        await Deno.writeFile(`${s.dir}/${run}`, base);
+        const out = await writer(`${s.dir}/${run}`, valueFile, {
+          [`PUP_STANDIN_ABORT_${mode}`]: n,
+        });
+        assert.equal(out.signal, "SIGABRT", `${run}: ${out.stderrText}`);
+      });
+      const seen = new Set<string>();
+      for (const run of runs) {
+        Deno.env.set("PUP_STANDIN_STORE", `${s.dir}/${run}`);
+        const value = await s.fresh().get(ACCOUNT);
+        assert.ok(value === oldValue || value === newValue, `${run}: the value was lost`);
+        seen.add(value === oldValue ? "old" : "new");
+        // The next write wins and leaves only the Rust layout behind.
+        await s.fresh().set(ACCOUNT, MEDIUM);
+        assert.equal(await s.fresh().get(ACCOUNT), MEDIUM);
+        assert.deepEqual(
+          targets(await readStandinStore(`${s.dir}/${run}`)),
+          targets(rustLayout(ACCOUNT, MEDIUM)),
+          run,
+        );
+      }
+      assert.deepEqual([...seen].sort(), ["new", "old"]);
+    });
+  }
+});
