@@ -14,6 +14,7 @@ import {
   copyBytes,
   type LibraryLoadFailure,
   openLibrary,
+  pinnedCopy,
   pointerSlot,
   slotPointer,
   wideString,
@@ -105,14 +106,6 @@ export interface GenericCredential {
   blob: Uint8Array;
 }
 
-/** An off-heap copy of `bytes` and its address, for a pointer field of a struct. */
-function pinned(bytes: Uint8Array): { keep: Uint8Array<ArrayBuffer>; address: bigint } {
-  // V8 may move small typed arrays; the backing store of a fresh ArrayBuffer never moves.
-  const keep = new Uint8Array(new ArrayBuffer(Math.max(bytes.length, 1)));
-  keep.set(bytes);
-  return { keep, address: Deno.UnsafePointer.value(Deno.UnsafePointer.of(keep)) };
-}
-
 /** The generic-credential calls of one opened advapi32 and kernel32. */
 export class WinCredApi {
   readonly #advapi: Deno.DynamicLibrary<typeof ADVAPI32_SYMBOLS>["symbols"];
@@ -180,11 +173,11 @@ export class WinCredApi {
    * @throws Win32CallError on failure (1783 when the blob is over 2560 bytes)
    */
   write(cred: GenericCredential): void {
-    const target = pinned(wideString(cred.target));
-    const comment = pinned(wideString(cred.comment));
-    const alias = pinned(wideString(cred.alias));
-    const user = pinned(wideString(cred.userName));
-    const blob = pinned(cred.blob);
+    const target = pinnedCopy(wideString(cred.target));
+    const comment = pinnedCopy(wideString(cred.comment));
+    const alias = pinnedCopy(wideString(cred.alias));
+    const user = pinnedCopy(wideString(cred.userName));
+    const blob = pinnedCopy(cred.blob);
     const struct = new Uint8Array(new ArrayBuffer(CREDENTIALW_SIZE));
     const view = new DataView(struct.buffer);
     view.setUint32(AT.type, CRED_TYPE_GENERIC, true);
