@@ -157,3 +157,18 @@ export function pointerSlot(): BigUint64Array<ArrayBuffer> {
 export function slotPointer(slot: BigUint64Array): Deno.PointerValue {
   return Deno.UnsafePointer.create(slot[0]);
 }
+
+/**
+ * Copies `bytes` into a fresh off-heap buffer and returns it with its address, for a pointer
+ * field of a struct passed to a native call (V8 may move a small typed array during a GC; the
+ * backing store of a new `ArrayBuffer` never moves). Keep `keep` referenced until the call
+ * has returned.
+ *
+ * @param bytes what the field points to (e.g. a `wideString`)
+ * @returns the copy and its address
+ */
+export function pinnedCopy(bytes: Uint8Array): { keep: Uint8Array<ArrayBuffer>; address: bigint } {
+  const keep = new Uint8Array(new ArrayBuffer(Math.max(bytes.length, 1)));
+  keep.set(bytes);
+  return { keep, address: Deno.UnsafePointer.value(Deno.UnsafePointer.of(keep)) };
+}

@@ -1,212 +1,215 @@
 /**
- * The Windows backend against the PowerShell + Credential Manager emulator
- * (`tests/_fakes/fake_powershell`); no Windows needed.
+ * The Windows backend's real `Deno.dlopen` code against the advapi32 stand-in
+ * (`tests/_fakes/native/advapi32.c`), which follows the documented API, codes and limits; the
+ * store file it keeps is inspected with `advapi32_store.ts`. Tests run one after another: the
+ * stand-in reads `PUP_STANDIN_*` from this process's environment.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
+import { DEFAULT_SCOPES } from "../../lib/auth/scopes.ts";
 import { StorageCorruptError, StorageUnavailableError } from "../../lib/errors.ts";
-import { createCommandRunner } from "../../lib/platform/command_runner.ts";
 import { splitUtf8Chunks } from "../../lib/storage/chunking.ts";
 import { KeychainStore } from "../../lib/storage/keychain_store.ts";
 import { StoreAbsentError } from "../../lib/storage/run_tool.ts";
+import { WinCredApi } from "../../lib/storage/wincred.ts";
 import {
   decodeBlob,
   encodeBlob,
   WindowsCredentialManager,
 } from "../../lib/storage/windows_credential_manager.ts";
-import { encodePowerShellCommand, WINDOWS_SCRIPT } from "../../lib/storage/windows_script.ts";
-import { RecordingRunner } from "../_fakes/_recording_runner.ts";
-import { fakePath } from "../_fakes/_store_gates.ts";
-import type { Vault } from "../_fakes/fake_powershell.ts";
+import {
+  keyringRecord,
+  readStandinStore,
+  type StandinRecord,
+  writeStandinStore,
+} from "../_fakes/native/advapi32_store.ts";
+import { standinLibrary } from "../_fakes/native/standin.ts";
+import { contract } from "./_secret_store_contract.ts";
 
-const ACCOUNT = "state_datadoghq_com";
+const LIB = await standinLibrary("advapi32");
+const ACCOUNT = "state_x";
+const WRITER = new URL("../_fakes/_wincred_writer.ts", import.meta.url).pathname;
+const KNOBS = ["STORE", "LOG", "FAIL", "ABORT_AT", "ABORT_AFTER"].map((k) => `PUP_STANDIN_${k}`);
 
 interface Setup {
   dir: string;
-  vaultPath: string;
-  recorder: RecordingRunner;
-  backend: WindowsCredentialManager;
+  store: string;
+  log: string;
   notices: string[];
-  /** A backend whose emulator gets extra knobs. */
-  with(env: Record<string, string>, timeoutMs?: number): WindowsCredentialManager;
-  vault(): Promise<Vault>;
-  seed(records: Record<string, string>): Promise<void>;
+  backend: WindowsCredentialManager;
+  /** A fresh backend (no cached journal decision), same libraries. */
+  fresh(): WindowsCredentialManager;
+  records(): Promise<StandinRecord[]>;
+  logLines(): Promise<string[]>;
 }
 
-async function withEmulator(fn: (s: Setup) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "pup-win-" });
-  const vaultPath = `${dir}/vault.json`;
+async function withStandin(fn: (s: Setup) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "pup-wincred-" });
+  const store = `${dir}/store`;
+  const log = `${dir}/log`;
+  Deno.env.set("PUP_STANDIN_STORE", store);
+  Deno.env.set("PUP_STANDIN_LOG", log);
   const notices: string[] = [];
-  const make = (env: Record<string, string>, timeoutMs?: number) => {
-    const recorder = new RecordingRunner(createCommandRunner(), {
-      FAKE_PS_VAULT: vaultPath,
-      ...env,
-    });
-    const backend = new WindowsCredentialManager({
-      runner: recorder,
-      powershell: fakePath("fake_powershell"),
+  const fresh = () =>
+    new WindowsCredentialManager({
+      advapi32: LIB,
+      kernel32: LIB,
       onNotice: (m) => notices.push(m),
-      timeoutMs,
     });
-    return { recorder, backend };
-  };
-  const { recorder, backend } = make({});
   try {
     await fn({
       dir,
-      vaultPath,
-      recorder,
-      backend,
+      store,
+      log,
       notices,
-      with: (env, timeoutMs) => make(env, timeoutMs).backend,
-      vault: async () => JSON.parse(await Deno.readTextFile(vaultPath)),
-      seed: async (records) => {
-        const creds: Vault["creds"] = {};
-        for (const [name, value] of Object.entries(records)) {
-          const target = `${name}.pup`;
-          creds[target.toLowerCase()] = {
-            target,
-            type: 1,
-            persist: 3,
-            userName: name,
-            comment: "keyring v3.6.3",
-            targetAlias: "",
-            blob: encodeBlob(value),
-            lastWritten: "133000000000000000",
-          };
-        }
-        await Deno.writeTextFile(vaultPath, JSON.stringify({ creds }));
-      },
+      backend: fresh(),
+      fresh,
+      records: () => readStandinStore(store),
+      logLines: async () =>
+        (await Deno.readTextFile(log).catch(() => "")).split("\n").filter((l) => l !== ""),
     });
+    const unexpected = (await Deno.readTextFile(log).catch(() => "")).match(/^UNEXPECTED.*/m);
+    assert.equal(unexpected, null, "the stand-in saw a call pup must never make");
   } finally {
+    for (const k of KNOBS) Deno.env.delete(k);
     await Deno.remove(dir, { recursive: true });
   }
 }
 
-/** The Rust pup's layout for `value` (ref §2.2): chunks and a count, nothing else. */
-function rustLayout(value: string): Record<string, string> {
+/** The Rust pup's records for `value` (ref §2.2): chunks and a count, nothing else. */
+function rustLayout(account: string, value: string): StandinRecord[] {
   const pieces = splitUtf8Chunks(value);
-  const records: Record<string, string> = { [`${ACCOUNT}_c`]: String(pieces.length) };
-  pieces.forEach((p, i) => (records[`${ACCOUNT}_${i}`] = p));
-  return records;
+  return [
+    keyringRecord(`${account}_c`, String(pieces.length)),
+    ...pieces.map((p, i) => keyringRecord(`${account}_${i}`, p)),
+  ];
 }
 
-const BIG = JSON.stringify({ tokens: { a: "x".repeat(1200), b: "é日本🚀".repeat(200) } });
+function targets(records: StandinRecord[]): string[] {
+  return records.map((r) => r.target).sort();
+}
 
-Deno.test("powershell.exe runs with exactly -NoProfile -NonInteractive -EncodedCommand <script>", async () => {
-  await withEmulator(async (s) => {
-    await s.backend.get(ACCOUNT);
-    assert.equal(s.recorder.calls.length, 1);
-    const [call] = s.recorder.calls;
-    assert.deepEqual(call.args, [
-      "-NoProfile",
-      "-NonInteractive",
-      "-EncodedCommand",
-      encodePowerShellCommand(WINDOWS_SCRIPT),
-    ]);
-    assert.equal(call.cmd, fakePath("fake_powershell"));
+/** A default session and 10 named ones with the 110 default scopes and 1 KB tokens. */
+function bigState(): string {
+  const tokens: Record<string, unknown> = {};
+  for (const org of ["__default__", ...Array.from({ length: 10 }, (_, i) => `org-${i}`)]) {
+    tokens[org] = {
+      access_token: `a${org}`.padEnd(1024, "A"),
+      refresh_token: `r${org}`.padEnd(1024, "R"),
+      token_type: "Bearer",
+      expires_in: 3600,
+      issued_at: 1_770_000_000,
+      scope: DEFAULT_SCOPES.join(" "),
+      client_id: "client-1",
+    };
+  }
+  return JSON.stringify({ tokens, client: null });
+}
+
+const MEDIUM = JSON.stringify({ tokens: { a: "x".repeat(1200), b: "é日本🚀".repeat(200) } });
+
+Deno.test("the Windows backend passes the SecretStore contract through the stand-in", async (t) => {
+  await withStandin((s) =>
+    contract(t, () => Promise.resolve({ store: s.backend, cleanup: () => Promise.resolve() }))
+  );
+});
+
+Deno.test("a 50 KB multi-session value is stored as keyring 3.6.3 records of at most 2560 bytes", async () => {
+  await withStandin(async (s) => {
+    const value = bigState();
+    assert.ok(value.length >= 48_000, `only ${value.length} bytes`);
+    await s.backend.set(ACCOUNT, value);
+    assert.equal(await s.fresh().get(ACCOUNT), value);
+    const records = await s.records();
+    const n = splitUtf8Chunks(value).length;
+    assert.ok(n >= 50, `only ${n} chunks`);
+    assert.deepEqual(targets(records), targets(rustLayout(ACCOUNT, value)));
+    for (const r of records) {
+      const name = r.target.slice(0, -".pup".length);
+      assert.deepEqual(
+        { type: r.type, user: r.userName, comment: r.comment, alias: r.alias, persist: r.persist },
+        { type: 1, user: name, comment: "keyring v3.6.3", alias: "", persist: 3 },
+      );
+      assert.ok(r.blob.length <= 2560 && r.blob.length % 2 === 0, r.target);
+    }
+    const count = records.find((r) => r.target === `${ACCOUNT}_c.pup`)!;
+    assert.equal(decodeBlob(count.blob), String(n));
+    const joined = Array.from({ length: n }, (_, i) => `${ACCOUNT}_${i}.pup`)
+      .map((t) => decodeBlob(records.find((r) => r.target === t)!.blob)).join("");
+    assert.equal(joined, value);
   });
 });
 
-Deno.test("every operation is one PowerShell process; a bare set() reads first", async () => {
-  await withEmulator(async (s) => {
-    await s.backend.set(ACCOUNT, BIG); // never read before: read + write
-    assert.equal(s.recorder.calls.length, 2);
-    assert.equal(await s.backend.get(ACCOUNT), BIG);
-    await s.backend.set(ACCOUNT, `${BIG} `);
-    assert.equal(await s.backend.delete(ACCOUNT), true);
-    assert.equal(s.recorder.calls.length, 5);
-    s.recorder.assertNoSecretInArgv([BIG.slice(0, 40), encodeBlob(BIG).slice(0, 40)]);
-  });
-});
-
-Deno.test("records carry keyring 3.6.3's fields: target <name>.pup, UserName, Comment, Persist", async () => {
-  await withEmulator(async (s) => {
-    await s.backend.set(ACCOUNT, BIG);
-    const vault = await s.vault();
-    const count = vault.creds[`${ACCOUNT}_c.pup`];
-    assert.deepEqual(
-      { ...count, lastWritten: "" },
-      {
-        target: `${ACCOUNT}_c.pup`,
-        type: 1,
-        persist: 3,
-        userName: `${ACCOUNT}_c`,
-        comment: "keyring v3.6.3",
-        targetAlias: "",
-        blob: encodeBlob(String(splitUtf8Chunks(BIG).length)),
-        lastWritten: "",
-      },
-    );
-    assert.deepEqual(
-      Object.keys(vault.creds).sort(),
-      Object.keys(rustLayout(BIG)).map((n) => `${n}.pup`).sort(),
-    );
-  });
-});
-
-Deno.test("1000-byte chunk boundaries never split a multi-byte character", async () => {
-  await withEmulator(async (s) => {
+Deno.test("chunk boundaries never split a multi-byte character", async () => {
+  await withStandin(async (s) => {
     const value = `{"v":"${"a".repeat(992)}日本🚀"}`; // "日" straddles byte 1000
     await s.backend.set(ACCOUNT, value);
-    const vault = await s.vault();
-    const chunk0 = decodeBlob(vault.creds[`${ACCOUNT}_0.pup`].blob);
-    const chunk1 = decodeBlob(vault.creds[`${ACCOUNT}_1.pup`].blob);
-    assert.equal(new TextEncoder().encode(chunk0).length, 998);
-    assert.ok(chunk1.startsWith("日本🚀"));
-    assert.equal(chunk0 + chunk1, value);
-    assert.equal(await s.backend.get(ACCOUNT), value);
+    const blob = async (i: number) =>
+      decodeBlob((await s.records()).find((r) => r.target === `${ACCOUNT}_${i}.pup`)!.blob);
+    assert.equal(new TextEncoder().encode(await blob(0)).length, 998);
+    assert.ok((await blob(1)).startsWith("日本🚀"));
   });
 });
 
-Deno.test("reads the chunks the Rust pup wrote, and the legacy single record when no count exists", async () => {
-  await withEmulator(async (s) => {
-    await s.seed({ [ACCOUNT]: '{"legacy":1}' });
+Deno.test("records the Rust pup wrote by hand are read, and the legacy record when no count exists", async () => {
+  await withStandin(async (s) => {
+    await writeStandinStore(s.store, [keyringRecord(ACCOUNT, '{"legacy":1}')]);
     assert.equal(await s.backend.get(ACCOUNT), '{"legacy":1}');
-    await s.seed(rustLayout(BIG));
-    assert.equal(await s.backend.get(ACCOUNT), BIG);
+    await writeStandinStore(s.store, rustLayout(ACCOUNT, MEDIUM));
+    assert.equal(await s.fresh().get(ACCOUNT), MEDIUM);
+    const upper = rustLayout(ACCOUNT, MEDIUM).map((r) => ({
+      ...r,
+      target: r.target.toUpperCase(),
+    }));
+    await writeStandinStore(s.store, upper); // target names are case-insensitive
+    assert.equal(await s.fresh().get(ACCOUNT), MEDIUM);
   });
 });
 
-Deno.test("a chunk missing is a StorageCorruptError naming it, and an update overwrites nothing", async () => {
-  await withEmulator(async (s) => {
-    const records = rustLayout(BIG);
-    delete records[`${ACCOUNT}_1`];
-    await s.seed(records);
-    const before = await Deno.readTextFile(s.vaultPath);
-    await assert.rejects(
-      s.backend.get(ACCOUNT),
-      (e: Error) =>
-        e instanceof StorageCorruptError &&
-        /chunk "state_datadoghq_com_1" of \d+ is missing/.test(e.message),
+Deno.test("a read of an existing value makes exactly the expected CredReadW and CredFree calls", async () => {
+  await withStandin(async (s) => {
+    await writeStandinStore(s.store, rustLayout(ACCOUNT, `{"v":"${"a".repeat(1500)}"}`));
+    await s.backend.get(ACCOUNT);
+    assert.deepEqual(await s.logLines(), [
+      "CredReadW state_x_c.pup",
+      "CredFree state_x_c.pup",
+      "CredReadW state_x.pup",
+      "CredReadW state_x-jc.pup",
+      "CredReadW state_x_0.pup",
+      "CredFree state_x_0.pup",
+      "CredReadW state_x_1.pup",
+      "CredFree state_x_1.pup",
+      "CredReadW state_x_2.pup",
+      "CredReadW state_x-j0.pup",
+    ]);
+  });
+});
+
+Deno.test("a missing chunk is a StorageCorruptError naming it, and an update overwrites nothing", async () => {
+  await withStandin(async (s) => {
+    await writeStandinStore(
+      s.store,
+      rustLayout(ACCOUNT, MEDIUM).filter((r) => r.target !== `${ACCOUNT}_1.pup`),
     );
-    const store = new KeychainStore({ secrets: s.backend, configDir: s.dir });
-    await assert.rejects(store.update("datadoghq.com", (st) => st), StorageCorruptError);
-    assert.equal(await Deno.readTextFile(s.vaultPath), before);
-  });
-});
-
-Deno.test("a count that is not a number is a StorageCorruptError naming the count record", async () => {
-  await withEmulator(async (s) => {
-    await s.seed({ ...rustLayout(BIG), [`${ACCOUNT}_c`]: "three" });
+    const before = await Deno.readTextFile(s.store);
     await assert.rejects(
       s.backend.get(ACCOUNT),
       (e: Error) =>
-        e instanceof StorageCorruptError &&
-        e.message.includes(`"${ACCOUNT}_c" holds "three", not a number`) &&
+        e instanceof StorageCorruptError && /chunk "state_x_1" of \d+ is missing/.test(e.message) &&
         e.message.includes("cmdkey"),
     );
+    const store = new KeychainStore({ secrets: s.fresh(), configDir: s.dir });
+    await assert.rejects(store.update("x", (st) => st), StorageCorruptError);
+    assert.equal(await Deno.readTextFile(s.store), before);
   });
 });
 
 Deno.test("a blob that is not UTF-16 (odd length) is a StorageCorruptError naming the target", async () => {
-  await withEmulator(async (s) => {
-    await s.seed({ [ACCOUNT]: "x" });
-    const vault = await s.vault();
-    vault.creds[`${ACCOUNT}.pup`].blob = new Uint8Array([0x7b, 0x00, 0x22]).toBase64();
-    await Deno.writeTextFile(s.vaultPath, JSON.stringify(vault));
+  await withStandin(async (s) => {
+    const odd = { ...keyringRecord(ACCOUNT, "x"), blob: new Uint8Array([0x7b, 0x00, 0x22]) };
+    await writeStandinStore(s.store, [odd]);
     await assert.rejects(
       s.backend.get(ACCOUNT),
       (e: Error) => e instanceof StorageCorruptError && e.message.includes(`"${ACCOUNT}.pup"`),
@@ -214,142 +217,221 @@ Deno.test("a blob that is not UTF-16 (odd length) is a StorageCorruptError namin
   });
 });
 
-Deno.test("a journal left by a writer killed after N writes, for every N, reads as the old or new value", async () => {
-  const cases: Array<[string, string]> = [
-    [BIG, JSON.stringify({ tokens: { n: "y".repeat(3100) } })], // grows: 3 → 4 chunks
-    [JSON.stringify({ tokens: { n: "z".repeat(3100) } }), '{"tokens":{},"client":null}'], // shrinks
-  ];
-  for (const [oldValue, newValue] of cases) {
-    let completed = false;
-    for (let n = 0; !completed; n++) {
-      assert.ok(n < 40, "the write never completed");
-      await withEmulator(async (s) => {
-        await s.backend.set(ACCOUNT, oldValue);
-        const dying = s.with({ FAKE_PS_DIE_AFTER_WRITES: String(n) });
-        await dying.get(ACCOUNT);
-        completed = await dying.set(ACCOUNT, newValue).then(() => true, (e) => {
-          assert.ok(e instanceof StorageUnavailableError, String(e));
-          return false;
-        });
-        const fresh = s.with({});
-        const seen = await fresh.get(ACCOUNT);
-        assert.ok(seen === oldValue || seen === newValue, `after ${n} writes the value was lost`);
-        // The next write wins and leaves only the Rust layout behind.
-        await fresh.set(ACCOUNT, BIG);
-        assert.equal(await s.with({}).get(ACCOUNT), BIG);
-        assert.deepEqual(
-          Object.keys((await s.vault()).creds).sort(),
-          Object.keys(rustLayout(BIG)).map((k) => `${k}.pup`).sort(),
-        );
-      });
+Deno.test("each Win32 error code maps to a message naming the call, the target and what to do", async () => {
+  await withStandin(async (s) => {
+    const failing = (spec: string) => {
+      Deno.env.set("PUP_STANDIN_FAIL", spec);
+      return s.fresh();
+    };
+    await assert.rejects(
+      failing("CredReadW=1312").get(ACCOUNT),
+      (e: Error) =>
+        e instanceof StoreAbsentError && e.message.includes("CredReadW error 1312") &&
+        /logon session/.test(e.message) && /DD_TOKEN_STORAGE=file/.test(e.message),
+    );
+    await assert.rejects(
+      failing("CredWriteW=1783").set(ACCOUNT, "{}"),
+      (e: Error) =>
+        e instanceof StorageUnavailableError && !(e instanceof StoreAbsentError) &&
+        e.message.includes("CredWriteW error 1783") && e.message.includes("2560 bytes"),
+    );
+    await assert.rejects(
+      failing("CredReadW=87").get(ACCOUNT),
+      (e: Error) =>
+        e instanceof StorageUnavailableError && !(e instanceof StoreAbsentError) &&
+        e.message.includes("CredReadW failed with error 87") &&
+        e.message.includes(`"${ACCOUNT}_c.pup"`),
+    );
+    await assert.rejects(
+      failing("CredDeleteW=5").delete(ACCOUNT),
+      (e: Error) =>
+        e.message.includes("CredDeleteW failed with error 5") &&
+        e.message.includes(`"${ACCOUNT}.pup"`),
+    );
+  });
+});
+
+Deno.test("a library that cannot be loaded is a StoreAbsentError naming its path", async () => {
+  for (const opts of [{ advapi32: "/nonexistent/advapi32.dll" }, { kernel32: "/nope/k32.so" }]) {
+    const backend = new WindowsCredentialManager({ advapi32: LIB, kernel32: LIB, ...opts });
+    const path = Object.values(opts)[0];
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(
+        backend.get(ACCOUNT),
+        (e: Error) => e instanceof StoreAbsentError && e.message.includes(`"${path}"`),
+      );
     }
   }
 });
 
-Deno.test("a read that recovers from the journal says so through onNotice", async () => {
-  await withEmulator(async (s) => {
-    await s.backend.set(ACCOUNT, BIG);
-    const next = JSON.stringify({ tokens: { n: "w".repeat(2500) } });
-    // Killed after the journal (3 records + its count) and one rewritten chunk.
-    const dying = s.with({ FAKE_PS_DIE_AFTER_WRITES: "5" });
-    await dying.get(ACCOUNT);
-    await assert.rejects(dying.set(ACCOUNT, next), StorageUnavailableError);
-    assert.deepEqual(s.notices, []);
-    const r = await s.backend.readDetailed(ACCOUNT);
-    assert.equal(r.value, next);
-    assert.equal(r.source, "journal");
-    assert.equal(s.notices.length, 1);
-    assert.match(
-      s.notices[0],
-      /Recovered Windows credentials "state_datadoghq_com_\*\.pup" from the copy an interrupted pup write left/,
-    );
-  });
-});
-
-Deno.test("no credential set in this logon session (error 1312) is a StoreAbsentError", async () => {
-  await withEmulator(async (s) => {
-    await assert.rejects(
-      s.with({ FAKE_PS_FAIL_CODE: "1312" }).get(ACCOUNT),
-      (e: Error) =>
-        e instanceof StoreAbsentError && /error 1312/.test(e.message) &&
-        /DD_TOKEN_STORAGE=file/.test(e.message),
-    );
-  });
-});
-
-Deno.test("another Win32 error names the call, the code and the target", async () => {
-  await withEmulator(async (s) => {
-    await assert.rejects(
-      s.with({ FAKE_PS_FAIL_CODE: "5" }).get(ACCOUNT),
-      (e: Error) =>
-        e instanceof StorageUnavailableError && !(e instanceof StoreAbsentError) &&
-        e.message.includes("CredReadW failed with error 5") &&
-        e.message.includes(`"${ACCOUNT}_c.pup"`),
-    );
-  });
-});
-
-Deno.test("a missing powershell.exe is a StoreAbsentError naming it", async () => {
-  const backend = new WindowsCredentialManager({
-    runner: createCommandRunner(),
-    powershell: "/nonexistent/powershell.exe",
-  });
-  await assert.rejects(
-    backend.get(ACCOUNT),
-    (e: Error) =>
-      e instanceof StoreAbsentError && e.message.includes('"/nonexistent/powershell.exe"'),
-  );
-});
-
-Deno.test("a hung powershell.exe is stopped at the timeout, which the error names", async () => {
-  await withEmulator(async (s) => {
-    await assert.rejects(
-      s.with({ FAKE_PS_HANG: "1" }, 1500).get(ACCOUNT),
-      (e: Error) =>
-        e instanceof StorageUnavailableError && e.message.includes("fake_powershell") &&
-        e.message.includes("did not answer within 1500 ms"),
-    );
-  });
-});
-
-Deno.test("the emulator refuses a blob over 2560 bytes with error 1783, as WinCred does", async () => {
-  await withEmulator(async (s) => {
-    const batch = (blob: string) => ({
-      ops: [{ op: "write", target: "big.pup", user: "big", blob }],
-    });
-    const run = (value: string) =>
-      createCommandRunner().run(fakePath("fake_powershell"), [
-        "-NoProfile",
-        "-NonInteractive",
-        "-EncodedCommand",
-        encodePowerShellCommand(WINDOWS_SCRIPT),
-      ], {
-        stdin: new TextEncoder().encode(JSON.stringify(batch(encodeBlob(value)))).toBase64(),
-        env: { FAKE_PS_VAULT: s.vaultPath },
-      });
-    assert.equal(JSON.parse((await run("x".repeat(1280))).stdout).error, null);
-    assert.deepEqual(JSON.parse((await run("x".repeat(1281))).stdout).error, {
-      index: 0,
-      fn: "CredWriteW",
-      code: 1783,
-    });
-  });
+Deno.test("set() refuses an empty value and text that is not well-formed Unicode", async () => {
+  const backend = new WindowsCredentialManager({ advapi32: "/nonexistent" });
+  await assert.rejects(backend.set(ACCOUNT, ""), RangeError);
+  await assert.rejects(backend.set(ACCOUNT, "a\ud800b"), RangeError);
 });
 
 Deno.test("encodeBlob() and decodeBlob() are keyring's UTF-16LE without a NUL", () => {
-  assert.equal(
-    encodeBlob("{é🚀"),
-    new Uint8Array([0x7b, 0, 0xe9, 0, 0x3d, 0xd8, 0x80, 0xde]).toBase64(),
-  );
+  assert.deepEqual(encodeBlob("{é🚀"), new Uint8Array([0x7b, 0, 0xe9, 0, 0x3d, 0xd8, 0x80, 0xde]));
   assert.equal(decodeBlob(encodeBlob('{"a":"日本"}')), '{"a":"日本"}');
-  assert.throws(() => decodeBlob(new Uint8Array([0x00, 0xd8]).toBase64()), TypeError); // lone surrogate
+  assert.throws(() => decodeBlob(new Uint8Array([0x00, 0xd8])), TypeError); // lone surrogate
+  assert.throws(() => decodeBlob(new Uint8Array([0x41])), TypeError);
 });
 
-Deno.test("set() refuses an empty value and text that is not well-formed Unicode", async () => {
-  const backend = new WindowsCredentialManager({
-    runner: createCommandRunner(),
-    powershell: "/nonexistent",
+/** Runs `code` (or the writer) in a child Deno with the stand-in's knobs in its environment. */
+async function child(args: string[], env: Record<string, string>) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    env: Object.fromEntries([...KNOBS.map((k) => [k, ""]), ...Object.entries(env)]),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { ...out, stderrText: new TextDecoder().decode(out.stderr) };
+}
+
+function writer(store: string, valueFile: string, env: Record<string, string> = {}) {
+  return child(["run", "-A", WRITER, LIB, ACCOUNT, valueFile], {
+    PUP_STANDIN_STORE: store,
+    ...env,
   });
-  await assert.rejects(backend.set(ACCOUNT, ""), RangeError);
-  await assert.rejects(backend.set(ACCOUNT, "a\ud800b"), RangeError);
+}
+
+const FFI_PRELUDE = `
+const lib = Deno.dlopen(${JSON.stringify(LIB)}, {
+  CredReadW: { parameters: ["buffer", "u32", "u32", "buffer"], result: "i32" },
+  CredFree: { parameters: ["pointer"], result: "void" },
+  GetLastError: { parameters: [], result: "u32" },
+}).symbols;
+const wide = (s) => new Uint8Array([...s, "\\0"].flatMap((c) => [c.charCodeAt(0), 0]));
+const slot = new BigUint64Array(1);
+`;
+
+Deno.test("a process that ran the backend exits with no CredReadW block left unfreed", async () => {
+  await withStandin(async (s) => {
+    await s.backend.set(ACCOUNT, MEDIUM);
+    const valueFile = `${s.dir}/value`;
+    await Deno.writeTextFile(valueFile, bigState());
+    const run = await writer(s.store, valueFile, { PUP_STANDIN_LOG: `${s.dir}/child.log` });
+    assert.ok(run.success, run.stderrText);
+    const lines = (await Deno.readTextFile(`${s.dir}/child.log`)).split("\n");
+    assert.ok(lines.filter((l) => l.startsWith("CredFree ")).length > 50);
+    assert.deepEqual(lines.filter((l) => /^(LEAK|UNEXPECTED)/.test(l)), []);
+    // The control: a block never freed is reported when the process exits.
+    const leak = await child([
+      "eval",
+      `${FFI_PRELUDE} lib.CredReadW(wide("state_x_c.pup"), 1, 0, slot);`,
+    ], {
+      PUP_STANDIN_STORE: s.store,
+      PUP_STANDIN_LOG: `${s.dir}/leak.log`,
+    });
+    assert.ok(leak.success, leak.stderrText);
+    assert.match(await Deno.readTextFile(`${s.dir}/leak.log`), /^LEAK 1$/m);
+  });
+});
+
+Deno.test("the stand-in logs and refuses calls pup must never make, and enforces the 2560-byte limit", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pup-wincred-self-" });
+  try {
+    const env = { PUP_STANDIN_STORE: `${dir}/store`, PUP_STANDIN_LOG: `${dir}/log` };
+    const probe = await child([
+      "eval",
+      `${FFI_PRELUDE}
+      const ok = lib.CredReadW(wide("x.pup"), 2, 0, slot);
+      const code = lib.GetLastError();
+      if (ok !== 0 || code !== 87) throw new Error("Type 2 was accepted: " + ok + " " + code);`,
+    ], env);
+    assert.ok(probe.success, probe.stderrText);
+    assert.match(await Deno.readTextFile(`${dir}/log`), /^UNEXPECTED CredReadW Type 2$/m);
+    for (const k of Object.keys(env)) Deno.env.set(k, env[k as keyof typeof env]);
+    const api = WinCredApi.open(LIB, LIB);
+    assert.ok(api instanceof WinCredApi);
+    const cred = { target: "big.pup", userName: "big", comment: "", alias: "" };
+    api.write({ ...cred, blob: new Uint8Array(2560) });
+    assert.equal(api.read("BIG.PUP")?.blob.length, 2560);
+    assert.throws(() => api.write({ ...cred, blob: new Uint8Array(2561) }), /error 1783/);
+    assert.match(await Deno.readTextFile(`${dir}/log`), /^LIMIT CredWriteW blob of 2561 bytes/m);
+    const doubleFree = await child([
+      "eval",
+      `${FFI_PRELUDE} lib.CredReadW(wide("big.pup"), 1, 0, slot);
+      const p = Deno.UnsafePointer.create(slot[0]); lib.CredFree(p); lib.CredFree(p);`,
+    ], env);
+    assert.equal(doubleFree.signal, "SIGABRT");
+    assert.match(await Deno.readTextFile(`${dir}/log`), /^UNEXPECTED CredFree .*freed twice$/m);
+  } finally {
+    for (const k of KNOBS) Deno.env.delete(k);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a read that recovers from the journal of a killed writer says so through onNotice", async () => {
+  await withStandin(async (s) => {
+    await s.backend.set(ACCOUNT, MEDIUM);
+    const next = JSON.stringify({ tokens: { n: "w".repeat(2500) } });
+    await Deno.writeTextFile(`${s.dir}/value`, next);
+    // Killed as it starts chunk 1: journal (delete -jc, chunks, -jc) and chunk 0 are written.
+    const at = 1 + splitUtf8Chunks(next).length + 1 + 2;
+    const run = await writer(s.store, `${s.dir}/value`, { PUP_STANDIN_ABORT_AT: String(at) });
+    assert.equal(run.signal, "SIGABRT", run.stderrText);
+    assert.deepEqual(s.notices, []);
+    const r = await s.fresh().readDetailed(ACCOUNT);
+    assert.deepEqual([r.value, r.source, s.notices.length], [next, "journal", 1]);
+    assert.match(
+      s.notices[0],
+      /Recovered Windows credentials "state_x_\*\.pup" from the copy an interrupted pup write left/,
+    );
+  });
+});
+
+async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>) {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: width }, lane));
+}
+
+Deno.test("a writer aborted before or after any of its CredWriteW/CredDeleteW calls leaves the old or the new value", async () => {
+  const cases: Array<[string, string]> = [
+    [MEDIUM, JSON.stringify({ tokens: { n: "y".repeat(4100) } })], // grows: 4 → 5 chunks
+    [JSON.stringify({ tokens: { n: "z".repeat(3100) } }), '{"tokens":{},"client":null}'], // shrinks
+  ];
+  for (const [oldValue, newValue] of cases) {
+    await withStandin(async (s) => {
+      await s.backend.set(ACCOUNT, oldValue);
+      const base = await Deno.readFile(s.store);
+      const valueFile = `${s.dir}/value`;
+      await Deno.writeTextFile(valueFile, newValue);
+      await Deno.writeFile(`${s.dir}/full`, base);
+      const full = await writer(`${s.dir}/full`, valueFile, { PUP_STANDIN_LOG: `${s.dir}/calls` });
+      assert.ok(full.success, full.stderrText);
+      const calls = (await Deno.readTextFile(`${s.dir}/calls`)).split("\n")
+        .filter((l) => /^Cred(Write|Delete)W /.test(l)).length;
+      assert.ok(calls >= 10, `only ${calls} mutating calls`);
+      const runs = Array.from({ length: calls }, (_, i) => i + 1)
+        .flatMap((n) => [`AT-${n}`, `AFTER-${n}`]);
+      await pool(runs, 6, async (run) => {
+        const [mode, n] = run.split("-");
+        await Deno.writeFile(`${s.dir}/${run}`, base);
+        const out = await writer(`${s.dir}/${run}`, valueFile, {
+          [`PUP_STANDIN_ABORT_${mode}`]: n,
+        });
+        assert.equal(out.signal, "SIGABRT", `${run}: ${out.stderrText}`);
+      });
+      const seen = new Set<string>();
+      for (const run of runs) {
+        Deno.env.set("PUP_STANDIN_STORE", `${s.dir}/${run}`);
+        const value = await s.fresh().get(ACCOUNT);
+        assert.ok(value === oldValue || value === newValue, `${run}: the value was lost`);
+        seen.add(value === oldValue ? "old" : "new");
+        // The next write wins and leaves only the Rust layout behind.
+        await s.fresh().set(ACCOUNT, MEDIUM);
+        assert.equal(await s.fresh().get(ACCOUNT), MEDIUM);
+        assert.deepEqual(
+          targets(await readStandinStore(`${s.dir}/${run}`)),
+          targets(rustLayout(ACCOUNT, MEDIUM)),
+          run,
+        );
+      }
+      assert.deepEqual([...seen].sort(), ["new", "old"]);
+    });
+  }
 });
