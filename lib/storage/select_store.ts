@@ -148,7 +148,11 @@ function osCandidates(deps: Deps, os: OsName): Candidate[] {
       name: "OS keychain",
       backend: "windows-credential-manager",
       make: keychain(
-        new WindowsCredentialManager({ runner, powershell: bin("PUP_POWERSHELL_BIN"), onNotice }),
+        new WindowsCredentialManager({
+          advapi32: bin("PUP_ADVAPI32_LIB"),
+          kernel32: bin("PUP_KERNEL32_LIB"),
+          onNotice,
+        }),
       ),
     }];
   }

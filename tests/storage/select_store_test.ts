@@ -5,9 +5,13 @@ import { CommandNotFoundError } from "../../lib/platform/command_runner.ts";
 import { keyDescription } from "../../lib/storage/kernel_keyring.ts";
 import { selectStore } from "../../lib/storage/select_store.ts";
 import type { SiteState, SiteStateStore } from "../../lib/storage/types.ts";
-import { powerShellArgs } from "../../lib/storage/windows_script.ts";
 import { makeDeps, withTempDir } from "../_fakes/fake_deps.ts";
 import { FakeRunner } from "../_fakes/fake_runner.ts";
+import { standinLibrary } from "../_fakes/native/standin.ts";
+
+const ADVAPI32 = await standinLibrary("advapi32");
+/** The Secret Service made absent for real: the loader cannot open this path. */
+const NO_LIBSECRET = { PUP_LIBSECRET_LIB: "/nonexistent/libsecret-1.so.0" };
 
 // Never created: only the write test touches the config dir, and it uses a temp dir.
 const CONFIG_DIR = "/nonexistent/home/.config/pup";
@@ -15,8 +19,6 @@ const SITE = "datadoghq.com";
 const ACCOUNT = "state_datadoghq_com";
 const STORED =
   '{"tokens":{},"client":{"client_id":"c","client_name":"datadog-pup-cli","redirect_uris":[],"registered_at":1,"site":"datadoghq.com"}}';
-const SEARCH = ["search", "--all", "service", "pup", "username", ACCOUNT];
-const FIND = ["find-generic-password", "-a", ACCOUNT, "-s", "pup", "-w"];
 
 /** A file store stand-in that counts how often it was built. */
 function fileStores() {
@@ -72,59 +74,76 @@ Deno.test("config token_storage applies when DD_TOKEN_STORAGE is empty", async (
   assert.equal(store.backend, "file");
 });
 
+/**
+ * Runs `fn` with the Windows stand-in library behind `PUP_KEYCHAIN_BACKEND=windows`, its store
+ * in a temp dir (`PUP_STANDIN_STORE` is read by the stand-in from the process environment, so
+ * this file runs on its own in scripts/test, never beside another stand-in user).
+ */
+async function withWindowsStandin(
+  fn: (env: Record<string, string>, configDir: string) => Promise<void>,
+  fail?: string,
+): Promise<void> {
+  await withTempDir(async (dir) => {
+    Deno.env.set("PUP_STANDIN_STORE", `${dir}/wincred.txt`);
+    if (fail) Deno.env.set("PUP_STANDIN_FAIL", fail);
+    try {
+      await fn({
+        PUP_KEYCHAIN_BACKEND: "windows",
+        PUP_ADVAPI32_LIB: ADVAPI32,
+        PUP_KERNEL32_LIB: ADVAPI32,
+      }, dir);
+    } finally {
+      Deno.env.delete("PUP_STANDIN_STORE");
+      Deno.env.delete("PUP_STANDIN_FAIL");
+    }
+  });
+}
+
+/** Writes `STORED` for `SITE` through a store of its own, as an earlier pup run would. */
+async function seed(env: Record<string, string>, configDir: string): Promise<void> {
+  const d = makeDeps({ env: { ...env, DD_TOKEN_STORAGE: "keychain" }, configDir });
+  const { store } = await selectStore(d, { fileStore: fileStores().make });
+  await store.update(SITE, () => JSON.parse(STORED));
+}
+
 Deno.test("an unknown value warns with the Rust pup's text and auto-detects", async () => {
-  const runner = new FakeRunner().expect({
-    cmd: "secret-tool",
-    args: SEARCH,
-    result: {
-      stdout: `[/1]\nlabel = x\nsecret = ${STORED}\ncreated = \nmodified = \n`,
-      stderr: "attribute.service = pup\n",
-    },
+  await withWindowsStandin(async (env, configDir) => {
+    await seed(env, configDir);
+    const files = fileStores();
+    const d = makeDeps({ env: { ...env, DD_TOKEN_STORAGE: undefined }, configDir });
+    const { store, warnings } = await selectStore(d, {
+      configTokenStorage: "vault",
+      fileStore: files.make,
+    });
+    assert.deepEqual(warnings, [
+      'Warning: unknown token storage backend "vault" (set via DD_TOKEN_STORAGE or config token_storage; valid: "file", "keychain"), auto-detecting',
+    ]);
+    assert.equal((await store.read(SITE)).client?.client_id, "c");
+    assert.equal(store.backend, "windows-credential-manager");
+    assert.equal(d.err.text, "");
+    assert.equal(files.made.length, 0);
   });
-  const files = fileStores();
-  const d = deps({}, runner);
-  const { store, warnings } = await selectStore(d, {
-    configTokenStorage: "vault",
-    fileStore: files.make,
-  });
-  assert.deepEqual(warnings, [
-    'Warning: unknown token storage backend "vault" (set via DD_TOKEN_STORAGE or config token_storage; valid: "file", "keychain"), auto-detecting',
-  ]);
-  assert.equal((await store.read(SITE)).client?.client_id, "c");
-  assert.equal(store.backend, "secret-service");
-  assert.equal(d.err.text, "");
-  assert.equal(files.made.length, 0);
-  runner.verify();
 });
 
-Deno.test("auto-detect on Linux reads a stored session with one child process, then none", async () => {
-  const runner = new FakeRunner().expect({
-    cmd: "secret-tool",
-    args: SEARCH,
-    result: {
-      stdout: `[/1]\nlabel = x\nsecret = ${STORED}\ncreated = \nmodified = \n`,
-      stderr: "attribute.service = pup\n",
-    },
-  });
-  const { store } = await selectStore(deps({}, runner), { fileStore: fileStores().make });
-  await store.read(SITE);
-  await store.read(SITE);
-  assert.equal(store.location, "OS keychain (Secret Service)");
-  runner.verify();
+Deno.test("a present store in a bad state is reported, never skipped for another store", async () => {
+  await withWindowsStandin(async (env, configDir) => {
+    const files = fileStores();
+    const d = makeDeps({ env: { ...env, DD_TOKEN_STORAGE: undefined }, configDir });
+    const { store } = await selectStore(d, { fileStore: files.make });
+    await assert.rejects(store.read(SITE), /CredReadW failed with error 5/);
+    assert.equal(store.backend, "windows-credential-manager");
+    assert.equal(files.made.length, 0);
+  }, "CredReadW=5");
 });
 
 Deno.test("auto-detect on Linux without D-Bus uses the kernel keyring, with one warning", async () => {
   const runner = new FakeRunner()
     .expect({
-      cmd: "secret-tool",
-      result: { code: 1, stderr: "secret-tool: Cannot autolaunch D-Bus without X11 $DISPLAY\n" },
-    })
-    .expect({
       cmd: "keyctl",
       args: ["pipe", `%user:${keyDescription(ACCOUNT)}`],
       result: { stdout: STORED },
     });
-  const d = deps({}, runner);
+  const d = deps(NO_LIBSECRET, runner);
   const { store, warnings } = await selectStore(d, { fileStore: fileStores().make });
   assert.deepEqual(warnings, []);
   assert.equal((await store.read(SITE)).client?.client_id, "c");
@@ -132,17 +151,15 @@ Deno.test("auto-detect on Linux without D-Bus uses the kernel keyring, with one 
   assert.match(store.location, /do not survive a reboot/);
   assert.match(
     d.err.text,
-    /^Warning: Secret Service not available \(.*Cannot autolaunch D-Bus.*\), trying kernel keyring\n$/,
+    /^Warning: Secret Service not available \(Cannot load libsecret \("\/nonexistent\/libsecret-1\.so\.0".*\), trying kernel keyring\n$/,
   );
   runner.verify();
 });
 
 Deno.test("auto-detect with no secure store uses files, warning with the real config dir", async () => {
-  const runner = new FakeRunner()
-    .expect({ cmd: "secret-tool", result: notFound("secret-tool") })
-    .expect({ cmd: "keyctl", result: notFound("keyctl") });
+  const runner = new FakeRunner().expect({ cmd: "keyctl", result: notFound("keyctl") });
   const files = fileStores();
-  const d = deps({}, runner);
+  const d = deps(NO_LIBSECRET, runner);
   const { store } = await selectStore(d, { fileStore: files.make });
   await store.read(SITE);
   await store.update(SITE, (s) => s);
@@ -152,7 +169,7 @@ Deno.test("auto-detect with no secure store uses files, warning with the real co
   assert.equal(lines.length, 2);
   assert.match(
     lines[0],
-    /^Warning: Secret Service not available \(Cannot run "secret-tool".*\), trying kernel keyring$/,
+    /^Warning: Secret Service not available \(Cannot load libsecret.*\), trying kernel keyring$/,
   );
   assert.match(
     lines[1],
@@ -161,41 +178,24 @@ Deno.test("auto-detect with no secure store uses files, warning with the real co
   runner.verify();
 });
 
-Deno.test("auto-detect on macOS without security warns once and uses files", async () => {
-  const runner = new FakeRunner().expect({
-    cmd: "/usr/bin/security",
-    result: notFound("/usr/bin/security"),
-  });
-  const d = deps({}, runner, "darwin");
-  const { store } = await selectStore(d, { fileStore: fileStores().make });
-  await store.read(SITE);
-  assert.match(
-    d.err.text,
-    /^Warning: OS keychain not available \(.*\), using file storage \(\/nonexistent\/home\/\.config\/pup\)\n$/,
-  );
-  runner.verify();
-});
-
 Deno.test("DD_TOKEN_STORAGE=keychain with no secure store is a clean error naming DD_TOKEN_STORAGE=file", async () => {
-  const runner = new FakeRunner()
-    .expect({
-      cmd: "secret-tool",
-      result: { code: 1, stderr: "secret-tool: Could not connect: No such file or directory\n" },
-    })
-    .expect({
-      cmd: "keyctl",
-      result: { code: 1, stderr: "keyctl_read_alloc: Operation not permitted\n" },
-    });
-  const files = fileStores();
-  const { store } = await selectStore(deps({ DD_TOKEN_STORAGE: "keychain" }, runner), {
-    fileStore: files.make,
+  const runner = new FakeRunner().expect({
+    cmd: "keyctl",
+    result: { code: 1, stderr: "keyctl_read_alloc: Operation not permitted\n" },
   });
+  const files = fileStores();
+  const { store } = await selectStore(
+    deps({ DD_TOKEN_STORAGE: "keychain", ...NO_LIBSECRET }, runner),
+    {
+      fileStore: files.make,
+    },
+  );
   const clean = (e: Error) =>
     e instanceof StorageUnavailableError &&
     e.message.startsWith(
       'DD_TOKEN_STORAGE asks for "keychain", but no OS secure store is available',
     ) &&
-    e.message.includes("Secret Service: No Secret Service is available") &&
+    e.message.includes("Secret Service: Cannot load libsecret") &&
     e.message.includes("kernel keyring: The kernel keyring is not usable here") &&
     e.message.includes("Set DD_TOKEN_STORAGE=file");
   await assert.rejects(store.read(SITE), clean);
@@ -204,82 +204,88 @@ Deno.test("DD_TOKEN_STORAGE=keychain with no secure store is a clean error namin
   runner.verify();
 });
 
-Deno.test("a locked Secret Service is reported, not skipped for another store", async () => {
-  const runner = new FakeRunner().expect({
-    cmd: "secret-tool",
-    result: {
-      stdout: "[/1]\nlabel = x\ncreated = \nmodified = \n",
-      stderr: "secret-tool: Cannot get secret of a locked object\nattribute.service = pup\n",
-    },
+Deno.test("PUP_KEYCHAIN_BACKEND=windows on Linux uses the Credential Manager library at PUP_ADVAPI32_LIB", async () => {
+  await withWindowsStandin(async (env, configDir) => {
+    const d = makeDeps({ env: { ...env, DD_TOKEN_STORAGE: undefined }, configDir });
+    const { store, warnings } = await selectStore(d, { fileStore: fileStores().make });
+    assert.deepEqual(await store.read(SITE), { tokens: {}, client: null });
+    assert.equal(store.backend, "windows-credential-manager");
+    assert.deepEqual(warnings, []);
   });
+});
+
+Deno.test("a Credential Manager library that cannot be loaded falls back to files with one warning", async () => {
+  const d = deps(
+    { PUP_KEYCHAIN_BACKEND: "windows", PUP_ADVAPI32_LIB: "/nonexistent/advapi32.dll" },
+    new FakeRunner(),
+  );
   const files = fileStores();
-  const { store } = await selectStore(deps({}, runner), { fileStore: files.make });
-  await assert.rejects(store.read(SITE), /is locked: unlock it/);
-  assert.equal(store.backend, "secret-service");
-  assert.equal(files.made.length, 0);
-  runner.verify();
-});
-
-Deno.test("macOS is never probed: choosing runs nothing, and concurrent first reads run one security", async () => {
-  const runner = new FakeRunner();
-  const d = deps({ DD_TOKEN_STORAGE: "keychain" }, runner, "darwin");
-  const { store } = await selectStore(d, { fileStore: fileStores().make });
-  runner.verify();
-  runner.expect({ cmd: "/usr/bin/security", args: FIND, result: { code: 44 } });
-  const [a, b] = await Promise.all([store.read(SITE), store.read(SITE)]);
-  assert.deepEqual([a, b], [{ tokens: {}, client: null }, { tokens: {}, client: null }]);
-  assert.equal(store.backend, "macos-keychain");
-  runner.verify();
-});
-
-Deno.test("a first call that writes probes with a read, then writes through the same backend", async () => {
-  await withTempDir(async (configDir) => {
-    const runner = new FakeRunner()
-      .expect({ cmd: "/fake/security", args: FIND, result: { code: 44 } })
-      .expect({ cmd: "/fake/security", args: FIND, result: { code: 44 } })
-      .expect({
-        cmd: "/fake/security",
-        args: ["-i"],
-        stdin: `add-generic-password -U -a "${ACCOUNT}" -s "pup" -w "${
-          STORED.replaceAll('"', '\\"')
-        }"\n`,
-      })
-      .expect({ cmd: "/fake/security", args: FIND, result: { stdout: `${STORED}\n` } });
-    const d = makeDeps({
-      env: { DD_TOKEN_STORAGE: undefined, PUP_SECURITY_BIN: "/fake/security" },
-      runner,
-      os: "darwin",
-      configDir,
-    });
-    const { store } = await selectStore(d, { fileStore: fileStores().make });
-    await store.update(SITE, (s) => ({ ...s, client: JSON.parse(STORED).client }));
-    runner.verify();
-  });
-});
-
-Deno.test("PUP_KEYCHAIN_BACKEND=windows on Linux uses the Credential Manager at PUP_POWERSHELL_BIN", async () => {
-  const empty =
-    '{"results":[{"found":false},{"found":false},{"found":false},{"items":[]},{"items":[]}],"error":null}';
-  const runner = new FakeRunner().expect({
-    cmd: "/fake/pwsh",
-    args: powerShellArgs(),
-    result: { stdout: empty },
-  });
-  const d = deps({ PUP_KEYCHAIN_BACKEND: "windows", PUP_POWERSHELL_BIN: "/fake/pwsh" }, runner);
-  const { store, warnings } = await selectStore(d, { fileStore: fileStores().make });
-  assert.deepEqual(await store.read(SITE), { tokens: {}, client: null });
-  assert.equal(store.backend, "windows-credential-manager");
-  assert.deepEqual(warnings, []);
-  runner.verify();
+  const { store } = await selectStore(d, { fileStore: files.make });
+  await store.read(SITE);
+  assert.equal(store.backend, "file");
+  assert.match(
+    d.err.text,
+    /^Warning: OS keychain not available \(.*\/nonexistent\/advapi32\.dll.*\), using file storage/,
+  );
+  assert.equal(d.err.text.trimEnd().split("\n").length, 1);
 });
 
 Deno.test("an unknown PUP_KEYCHAIN_BACKEND warns and keeps this system's keychain", async () => {
   const { store, warnings } = await selectStore(
-    deps({ PUP_KEYCHAIN_BACKEND: "amiga" }, new FakeRunner()),
+    deps({ PUP_KEYCHAIN_BACKEND: "amiga", ...NO_LIBSECRET }, new FakeRunner()),
     {
       fileStore: fileStores().make,
     },
   );
   assert.equal(store.backend, "secret-service");
   assert.match(warnings[0], /unknown PUP_KEYCHAIN_BACKEND "amiga"/);
+});
+
+Deno.test("a keychain that reads but fails its test write is skipped for files, remembered, and not probed or warned about again", async () => {
+  await withWindowsStandin(async (env, configDir) => {
+    const d = makeDeps({ env: { ...env, DD_TOKEN_STORAGE: undefined }, configDir });
+    const files = fileStores();
+    const { store } = await selectStore(d, { fileStore: files.make });
+    await store.prepareWrite!(SITE, 3000);
+    assert.equal(store.backend, "file");
+    assert.match(
+      d.err.text,
+      /^Warning: OS keychain not available \(.*test write failed.*CredWriteW failed with error 5.*\), using file storage/,
+    );
+    const marker = JSON.parse(await Deno.readTextFile(`${configDir}/storage_fallback.json`));
+    assert.deepEqual(marker.skip, ["windows-credential-manager"]);
+
+    const again = makeDeps({ env: { ...env, DD_TOKEN_STORAGE: undefined }, configDir });
+    const next = await selectStore(again, { fileStore: files.make });
+    await next.store.read(SITE);
+    assert.equal(next.store.backend, "file");
+    assert.equal(again.err.text, "", "warned once, when it was found");
+    assert.match(
+      next.store.location,
+      /failed a test write on \d{4}-\d\d-\d\d .*storage_fallback\.json" to try it again/,
+    );
+  }, "CredWriteW=5");
+});
+
+Deno.test("a keychain that already holds the site and fails its test write is an error: sessions are never split", async () => {
+  await withWindowsStandin(async (env, configDir) => {
+    await seed(env, configDir);
+    Deno.env.set("PUP_STANDIN_FAIL", "CredWriteW=5");
+    const d = makeDeps({ env: { ...env, DD_TOKEN_STORAGE: undefined }, configDir });
+    const files = fileStores();
+    const { store } = await selectStore(d, { fileStore: files.make });
+    await assert.rejects(store.prepareWrite!(SITE, 3000), /answered reads but a test write failed/);
+    assert.equal(files.made.length, 0);
+    await assert.rejects(Deno.stat(`${configDir}/storage_fallback.json`), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("DD_TOKEN_STORAGE=keychain: a failing test write is an error, never files", async () => {
+  await withWindowsStandin(async (env, configDir) => {
+    const d = makeDeps({ env: { ...env, DD_TOKEN_STORAGE: "keychain" }, configDir });
+    const files = fileStores();
+    const { store } = await selectStore(d, { fileStore: files.make });
+    await assert.rejects(store.prepareWrite!(SITE, 3000), /test write failed/);
+    assert.equal(files.made.length, 0);
+  }, "CredWriteW=5");
 });
