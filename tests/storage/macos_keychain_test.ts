@@ -1,261 +1,339 @@
 /**
- * The macOS backend: exact tool calls against a scripted runner, and behaviour against the
- * `security` emulator (`tests/_fakes/fake_security`).
+ * The macOS backend's real `Deno.dlopen` code against the stand-in Security framework
+ * (`tests/_fakes/native/security_framework.c`): the shared contract, the 50 KB state, the exact
+ * SecKeychain call sequences keyring-rs makes, OSStatus messages, a missing library, leaks and
+ * crashes at every write point. The stand-in reads its files from the environment at every
+ * call, so the tests in this file set them with `Deno.env.set` and run one after another.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { StorageUnavailableError } from "../../lib/errors.ts";
-import { createCommandRunner } from "../../lib/platform/command_runner.ts";
-import {
-  decodeSecurityOutput,
-  isAmbiguousHex,
-  MacosKeychain,
-  quote,
-  SECURITY_LINE_MAX_BYTES,
-} from "../../lib/storage/macos_keychain.ts";
+import { DEFAULT_SCOPES } from "../../lib/auth/scopes.ts";
+import { StorageCorruptError, StorageUnavailableError } from "../../lib/errors.ts";
+import { cString, pointerSlot, slotPointer } from "../../lib/platform/native.ts";
+import { serializeSiteData } from "../../lib/storage/codec.ts";
+import { MacosKeychain, SECURITY_SYMBOLS } from "../../lib/storage/macos_keychain.ts";
 import { StoreAbsentError } from "../../lib/storage/run_tool.ts";
-import { RecordingRunner } from "../_fakes/_recording_runner.ts";
-import { fakePath } from "../_fakes/_store_gates.ts";
-import { fgetsPieces, tokenize } from "../_fakes/fake_security.ts";
-import { FakeRunner } from "../_fakes/fake_runner.ts";
+import type { SiteState } from "../../lib/storage/types.ts";
+import { standinLibrary } from "../_fakes/native/standin.ts";
+import { contract } from "./_secret_store_contract.ts";
 
 const ACCOUNT = "state_datadoghq_com";
-const SECURITY = "/usr/bin/security";
-const FIND = ["find-generic-password", "-a", ACCOUNT, "-s", "pup", "-w"];
-const VALUE = '{"tokens":{"__default__":{"access_token":"a\\"b\\\\c"}},"client":null}';
+const CHILD = new URL("../_fakes/_macos_keychain_child.ts", import.meta.url).pathname;
+const VARS = ["STORE", "LOG", "FAIL", "ABORT_AT", "ABORT_AFTER"].map((v) => `PUP_STANDIN_${v}`);
+const hex = (text: string) => new TextEncoder().encode(text).toHex();
 
-async function withFake(
-  env: Record<string, string>,
-  fn: (k: MacosKeychain, vault: string, recorder: RecordingRunner) => Promise<void>,
-  timeoutMs?: number,
-): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "pup-mac-" });
+/** One stand-in keychain: its files, the backend over it, and the call log. */
+interface Standin {
+  library: string;
+  store: string;
+  log: string;
+  keychain: MacosKeychain;
+  /** The log's lines since the last call, then clears it. */
+  calls(): Promise<string[]>;
+  /** Fails the test when the stand-in saw a call macOS would reject or crash on. */
+  assertNoUnexpected(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+async function openStandin(): Promise<Standin> {
+  const library = await standinLibrary("security_framework");
+  const dir = await Deno.makeTempDir({ prefix: "pup-macos-" });
+  const store = `${dir}/keychain.txt`;
+  const log = `${dir}/calls.log`;
+  for (const v of VARS) Deno.env.delete(v);
+  Deno.env.set("PUP_STANDIN_STORE", store);
+  Deno.env.set("PUP_STANDIN_LOG", log);
+  const read = () => Deno.readTextFile(log).catch(() => "");
+  const assertNoUnexpected = async () => assert.doesNotMatch(await read(), /UNEXPECTED/);
+  return {
+    library,
+    store,
+    log,
+    keychain: new MacosKeychain({ library }),
+    async calls() {
+      const lines = (await read()).split("\n").filter((l) => l !== "");
+      await Deno.writeTextFile(log, "");
+      return lines;
+    },
+    assertNoUnexpected,
+    async cleanup() {
+      await assertNoUnexpected();
+      for (const v of VARS) Deno.env.delete(v);
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+async function withStandin(fn: (s: Standin) => Promise<void>): Promise<void> {
+  const s = await openStandin();
   try {
-    const vault = `${dir}/vault.json`;
-    const recorder = new RecordingRunner(createCommandRunner(), {
-      FAKE_SECURITY_VAULT: vault,
-      ...env,
-    });
-    await fn(
-      new MacosKeychain({ runner: recorder, security: fakePath("fake_security"), timeoutMs }),
-      vault,
-      recorder,
-    );
+    await fn(s);
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await s.cleanup();
   }
 }
 
-Deno.test("set() sends add-generic-password -U on security -i's stdin, quoted, then reads back", async () => {
-  const runner = new FakeRunner()
-    .expect({
-      cmd: SECURITY,
-      args: ["-i"],
-      stdin: `add-generic-password -U -a "${ACCOUNT}" -s "pup" -w ${quote(VALUE)}\n`,
-    })
-    .expect({ cmd: SECURITY, args: FIND, stdin: null, result: { stdout: `${VALUE}\n` } });
-  await new MacosKeychain({ runner }).set(ACCOUNT, VALUE);
-  runner.verify();
-  assert.equal(quote('a"b\\c'), '"a\\"b\\\\c"');
-});
+/** A default session and 10 named ones, 110 scopes and 1 KB tokens each (SPEC §6.2). */
+function bigState(): SiteState {
+  const tokens: SiteState["tokens"] = {};
+  for (const org of ["__default__", ...Array.from({ length: 10 }, (_, i) => `org-${i}`)]) {
+    tokens[org] = {
+      access_token: `a${org}`.padEnd(1024, "x"),
+      refresh_token: `r${org}`.padEnd(1024, "y"),
+      token_type: "Bearer",
+      expires_in: 3600,
+      issued_at: 1_770_000_000,
+      scope: DEFAULT_SCOPES.join(" "),
+      client_id: "0f3c6d2e-client",
+    };
+  }
+  const client = {
+    client_id: "0f3c6d2e-client",
+    client_name: "pup",
+    redirect_uris: ["http://127.0.0.1:8000/oauth/callback"],
+    registered_at: 1_770_000_000,
+    site: "datadoghq.com",
+  };
+  return { tokens, client };
+}
 
-Deno.test("get() reads with find-generic-password -w and decodes the hex form", async () => {
-  const text = '{"org":"é"}';
-  const runner = new FakeRunner()
-    .expect({
-      cmd: SECURITY,
-      args: FIND,
-      result: { stdout: `${new TextEncoder().encode(text).toHex()}\n` },
-    })
-    .expect({
-      cmd: SECURITY,
-      args: FIND,
-      result: { code: 44, stderr: "security: … could not be found" },
-    });
-  const k = new MacosKeychain({ runner });
-  assert.equal(await k.get(ACCOUNT), text);
-  assert.equal(await k.get(ACCOUNT), undefined);
-  runner.verify();
-});
-
-Deno.test("decodeSecurityOutput() decodes only what security would have printed as hex", () => {
-  assert.equal(decodeSecurityOutput("7b22c3a9227d"), '{"é"}');
-  assert.equal(decodeSecurityOutput("7b7d"), "7b7d"); // "{}" is printable: security prints it as is
-  assert.equal(decodeSecurityOutput("deadbeef"), "deadbeef"); // not UTF-8
-  assert.equal(decodeSecurityOutput('{"a":1}'), '{"a":1}');
-  assert.equal(decodeSecurityOutput("09"), "\t");
-  assert.ok(isAmbiguousHex("c3a9"));
-  assert.ok(!isAmbiguousHex("é") && !isAmbiguousHex("{}"));
-});
-
-Deno.test("set() refuses newline, NUL and ambiguous hex values before running anything", async () => {
-  const runner = new FakeRunner();
-  const k = new MacosKeychain({ runner });
-  await assert.rejects(k.set(ACCOUNT, "a\nb"), RangeError);
-  await assert.rejects(k.set(ACCOUNT, "a\0b"), RangeError);
-  await assert.rejects(k.set(ACCOUNT, "c3a9"), RangeError);
-  runner.verify();
-});
-
-Deno.test("set() refuses a line over 4095 bytes before running anything, naming the limit", async () => {
-  const runner = new FakeRunner();
-  const fixed = `add-generic-password -U -a "${ACCOUNT}" -s "pup" -w ""\n`.length;
-  const over = "\\".repeat(Math.ceil((SECURITY_LINE_MAX_BYTES - fixed) / 2) + 1); // each escapes to 2
-  await assert.rejects(
-    new MacosKeychain({ runner }).set(ACCOUNT, over),
-    (e: Error) =>
-      e instanceof StorageUnavailableError && e.message.includes("4095") &&
-      e.message.includes("DD_TOKEN_STORAGE=file") && e.message.includes("nothing was written"),
-  );
-  runner.verify();
-});
-
-Deno.test("exit 36 (no user interaction) and 51 (denied) say what to do", async () => {
-  const runner = new FakeRunner()
-    .expect({ cmd: SECURITY, args: FIND, result: { code: 36 } })
-    .expect({ cmd: SECURITY, args: FIND, result: { code: 51 } })
-    .expect({
-      cmd: SECURITY,
-      args: ["delete-generic-password", "-a", ACCOUNT, "-s", "pup"],
-      result: { code: 44 },
-    })
-    .expect({ cmd: SECURITY, args: FIND, result: { code: 7 } });
-  const k = new MacosKeychain({ runner });
-  await assert.rejects(
-    k.get(ACCOUNT),
-    /locked.*exit code 36.*'security unlock-keychain'.*DD_TOKEN_STORAGE=file/,
-  );
-  await assert.rejects(k.get(ACCOUNT), /access was denied.*exit code 51.*DD_TOKEN_STORAGE=file/);
-  assert.equal(await k.delete(ACCOUNT), false);
-  await assert.rejects(k.get(ACCOUNT), /exited with code 7/);
-  runner.verify();
-});
-
-Deno.test("the emulator: a long -i line runs its tail as a second command, as fgets(4096) does", () => {
-  const enc = (s: string) => new TextEncoder().encode(s);
-  const line = `x ${"a".repeat(5000)}\nlast-without-newline`;
-  const pieces = fgetsPieces(enc(line)).map((p) => p.length);
-  assert.deepEqual(pieces, [4095, 5003 - 4095]); // the unterminated last line is dropped
-  assert.deepEqual(
-    tokenize(enc(`cmd "a \\"b\\" c" 'd\\\\e' f\\ g`)).map((t) => new TextDecoder().decode(t)),
-    ["cmd", 'a "b" c', "d\\e", "f g"],
-  );
-});
-
-Deno.test("the emulator stores a too-long line's first 4095 bytes and fails the tail: why we refuse", async () => {
-  await withFake({}, async (k, vault) => {
-    const value = "v".repeat(5000);
-    const out = await createCommandRunner().run(fakePath("fake_security"), ["-i"], {
-      stdin: `add-generic-password -U -a "${ACCOUNT}" -s "pup" -w "${value}"\n`,
-      env: { FAKE_SECURITY_VAULT: vault },
-    });
-    assert.equal(out.code, 1); // the last command is the tail: "unknown command"
-    assert.match(out.stderr, /returned 1/);
-    const stored = await k.get(ACCOUNT);
-    assert.ok(stored !== undefined && stored.length < value.length, "a truncated value was stored");
+Deno.test("the macOS backend passes the secret-store contract against the stand-in", async (t) => {
+  await contract(t, async () => {
+    const s = await openStandin();
+    return { store: s.keychain, cleanup: () => s.cleanup() };
   });
 });
 
-Deno.test("through the emulator: round trip, with the secret only ever on stdin", async () => {
-  await withFake({}, async (k, _vault, recorder) => {
-    await k.set(ACCOUNT, VALUE);
-    assert.equal(await k.get(ACCOUNT), VALUE);
+Deno.test("a 50 KB state (default + 10 named sessions, 110 scopes) round-trips as its UTF-8 bytes", async () => {
+  await withStandin(async (s) => {
+    const value = serializeSiteData(bigState());
+    assert.ok(new TextEncoder().encode(value).length >= 50_000, `${value.length} bytes`);
+    await s.keychain.set(ACCOUNT, value);
+    assert.equal(await s.keychain.get(ACCOUNT), value);
+    assert.equal(await Deno.readTextFile(s.store), `${hex("pup")} ${hex(ACCOUNT)} ${hex(value)}\n`);
+    const bigger = value.replace('"org-9"', '"org-9-é"');
+    await s.keychain.set(ACCOUNT, bigger);
+    assert.equal(await s.keychain.get(ACCOUNT), bigger);
+  });
+});
+
+Deno.test("get, set (new), set (existing) and delete make keyring-rs's exact call sequences", async () => {
+  await withStandin(async (s) => {
+    const k = s.keychain;
+    const find = `SecKeychainFindGenericPassword ${ACCOUNT}`;
+    const free = `SecKeychainItemFreeContent ${ACCOUNT}`;
+    const release = `CFRelease ${ACCOUNT}`;
+    assert.equal(await k.get(ACCOUNT), undefined);
+    assert.deepEqual(await s.calls(), [find]);
+    await k.set(ACCOUNT, '{"v":1}');
+    assert.deepEqual(await s.calls(), [
+      find,
+      `SecKeychainAddGenericPassword ${ACCOUNT}`,
+      find, // read back
+      free,
+    ]);
+    await k.set(ACCOUNT, '{"v":2}');
+    assert.deepEqual(await s.calls(), [
+      find,
+      `SecKeychainItemModifyAttributesAndData ${ACCOUNT}`,
+      release,
+      find,
+      free,
+    ]);
+    assert.equal(await k.get(ACCOUNT), '{"v":2}');
+    assert.deepEqual(await s.calls(), [find, free]);
     assert.equal(await k.delete(ACCOUNT), true);
+    assert.deepEqual(await s.calls(), [find, `SecKeychainItemDelete ${ACCOUNT}`, release]);
     assert.equal(await k.delete(ACCOUNT), false);
-    recorder.assertNoSecretInArgv([VALUE, "access_token"]);
-    assert.ok(recorder.calls.some((c) => c.stdin?.includes(quote(VALUE))));
+    assert.deepEqual(await s.calls(), [find]);
   });
 });
 
-Deno.test("a locked keychain (36) or a denial (51) fails the write and keeps the old value", async () => {
-  for (const code of ["36", "51"]) {
-    const dir = await Deno.makeTempDir({ prefix: "pup-mac-" });
-    try {
-      const env = { FAKE_SECURITY_VAULT: `${dir}/v.json` };
-      const open = new MacosKeychain({
-        runner: new RecordingRunner(createCommandRunner(), env),
-        security: fakePath("fake_security"),
+Deno.test("each OSStatus says what failed, the call, its code and what to do; the old value stays", async () => {
+  const cases: [string, "get" | "set" | "delete", RegExp[]][] = [
+    ["SecKeychainFindGenericPassword=-25308", "get", [
+      /Reading macOS keychain item "pup\/state_datadoghq_com" failed/,
+      /SecKeychainFindGenericPassword returned OSStatus -25308/,
+      /'security unlock-keychain'/,
+      /DD_TOKEN_STORAGE=file/,
+    ]],
+    ["SecKeychainItemModifyAttributesAndData=-25293", "set", [
+      /Writing .* failed: access was denied/,
+      /SecKeychainItemModifyAttributesAndData returned OSStatus -25293/,
+      /Allow access when macOS asks/,
+    ]],
+    ["SecKeychainItemModifyAttributesAndData=-128", "set", [/cancelled/, /OSStatus -128/]],
+    ["SecKeychainFindGenericPassword=-25307", "get", [/'security default-keychain/, /-25307/]],
+    ["SecKeychainFindGenericPassword=-25294", "set", [/no default keychain/, /-25294/]],
+    ["SecKeychainItemDelete=-12345", "delete", [
+      /Deleting .* failed: SecKeychainItemDelete returned OSStatus -12345/,
+      /DD_TOKEN_STORAGE=file/,
+    ]],
+  ];
+  await withStandin(async (s) => {
+    await s.keychain.set(ACCOUNT, '{"old":1}');
+    for (const [fail, op, patterns] of cases) {
+      Deno.env.set("PUP_STANDIN_FAIL", fail);
+      const call = op === "set" ? s.keychain.set(ACCOUNT, '{"new":1}') : s.keychain[op](ACCOUNT);
+      await assert.rejects(call, (e: Error) => {
+        assert.ok(e instanceof StorageUnavailableError, `${fail}: ${e}`);
+        for (const p of patterns) assert.match(e.message, p, fail);
+        return true;
       });
-      await open.set(ACCOUNT, '{"old":1}');
-      const locked = new MacosKeychain({
-        runner: new RecordingRunner(createCommandRunner(), { ...env, FAKE_SECURITY_LOCKED: code }),
-        security: fakePath("fake_security"),
-      });
-      await assert.rejects(locked.set(ACCOUNT, '{"new":1}'), new RegExp(`exit code ${code}`));
-      await assert.rejects(locked.get(ACCOUNT), new RegExp(`exit code ${code}`));
-      assert.equal(await open.get(ACCOUNT), '{"old":1}');
-    } finally {
-      await Deno.remove(dir, { recursive: true });
+      Deno.env.delete("PUP_STANDIN_FAIL");
+      assert.equal(await s.keychain.get(ACCOUNT), '{"old":1}', fail);
     }
-  }
-});
-
-Deno.test("a security killed during the write leaves the old value, and the write reports it", async () => {
-  await withFake({}, async (k, vault) => {
-    await k.set(ACCOUNT, '{"old":1}');
-    const dying = new MacosKeychain({
-      runner: new RecordingRunner(createCommandRunner(), {
-        FAKE_SECURITY_VAULT: vault,
-        FAKE_SECURITY_DIE_AFTER_WRITES: "0",
-      }),
-      security: fakePath("fake_security"),
-    });
-    await assert.rejects(dying.set(ACCOUNT, '{"new":1}'), /exited with code 137/);
-    assert.equal(await k.get(ACCOUNT), '{"old":1}');
+    Deno.env.set("PUP_STANDIN_FAIL", "SecKeychainAddGenericPassword=-25293");
+    await assert.rejects(
+      s.keychain.set("state_other", "{}"),
+      /SecKeychainAddGenericPassword.*-25293/,
+    );
   });
 });
 
-Deno.test("a missing security tool is a StoreAbsentError naming it", async () => {
-  const k = new MacosKeychain({ runner: createCommandRunner(), security: "/nonexistent/security" });
-  await assert.rejects(
-    k.get(ACCOUNT),
-    (e: Error) => e instanceof StoreAbsentError && e.message.includes('"/nonexistent/security"'),
-  );
-});
-
-Deno.test("a hung security (an unanswered dialog) is stopped at the timeout, which the error names", async () => {
-  await withFake({ FAKE_SECURITY_HANG: "1" }, async (k) => {
+Deno.test("a Security framework that cannot be loaded is a StoreAbsentError naming the path", async () => {
+  const k = new MacosKeychain({ library: "/nonexistent/Security.framework/Security" });
+  for (const call of [k.get(ACCOUNT), k.set(ACCOUNT, "{}"), k.delete(ACCOUNT)]) {
     await assert.rejects(
-      k.get(ACCOUNT),
+      call,
       (e: Error) =>
-        e instanceof StorageUnavailableError && /did not answer within 1500 ms/.test(e.message) &&
-        /unlock it or allow access/.test(e.message),
+        e instanceof StoreAbsentError &&
+        e.message.includes('"/nonexistent/Security.framework/Security"') &&
+        e.message.includes("DD_TOKEN_STORAGE=file"),
     );
-  }, 1500);
-});
-
-Deno.test("the emulator logs argv and stdin apart, and no secret reaches argv", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "pup-mac-" });
-  try {
-    const log = `${dir}/log.jsonl`;
-    const runner = new RecordingRunner(createCommandRunner(), {
-      FAKE_SECURITY_VAULT: `${dir}/v.json`,
-      FAKE_SECURITY_LOG: log,
-    });
-    const k = new MacosKeychain({ runner, security: fakePath("fake_security") });
-    await k.set(ACCOUNT, VALUE);
-    await k.get(ACCOUNT);
-    const entries = (await Deno.readTextFile(log)).trim().split("\n").map((l) => JSON.parse(l));
-    assert.equal(entries.length, 3);
-    for (const e of entries) assert.ok(!JSON.stringify(e.argv).includes("access_token"));
-    assert.ok(entries[0].stdin.includes("access_token"));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("the emulator answers 45 for add-generic-password without -U over an existing item", async () => {
-  await withFake({}, async (k, vault) => {
-    await k.set(ACCOUNT, '{"a":1}');
-    const out = await createCommandRunner().run(
-      fakePath("fake_security"),
-      ["add-generic-password", "-a", ACCOUNT, "-s", "pup", "-w", "x"],
-      { env: { FAKE_SECURITY_VAULT: vault } },
+Deno.test("a password that is not UTF-8 is a StorageCorruptError naming the item, left in place", async () => {
+  await withStandin(async (s) => {
+    const line = `${hex("pup")} ${hex(ACCOUNT)} 7bfffe7d\n`;
+    await Deno.writeTextFile(s.store, line);
+    await assert.rejects(
+      s.keychain.get(ACCOUNT),
+      (e: Error) =>
+        e instanceof StorageCorruptError && e.location === `macOS keychain item "pup/${ACCOUNT}"` &&
+        e.message.includes("security delete-generic-password -a state_datadoghq_com -s pup"),
     );
-    assert.equal(out.code, 45);
-    assert.match(out.stderr, /already exists/);
-    assert.equal(await k.get(ACCOUNT), '{"a":1}');
+    assert.equal(await Deno.readTextFile(s.store), line);
+  });
+});
+
+async function child(
+  s: Standin,
+  mode: string,
+  env: Record<string, string> = {},
+  stdin = "",
+): Promise<Deno.CommandOutput> {
+  const p = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-P=test", "--quiet", CHILD, mode, ACCOUNT],
+    env: { PUP_SECURITY_FRAMEWORK_LIB: s.library, ...env },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = p.stdin.getWriter();
+  await w.write(new TextEncoder().encode(stdin));
+  await w.close();
+  return await p.output();
+}
+
+Deno.test("a process using the backend frees every password and item ref it was given", async () => {
+  await withStandin(async (s) => {
+    const out = await child(s, "cycle");
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const log = await Deno.readTextFile(s.log);
+    assert.match(log, /SecKeychainItemDelete/);
+    assert.doesNotMatch(log, /LEAK/);
+  });
+});
+
+Deno.test("the stand-in reports a password never freed as a LEAK at exit (it can fail)", async () => {
+  await withStandin(async (s) => {
+    await s.keychain.set(ACCOUNT, "{}");
+    const out = await child(s, "leak");
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(await Deno.readTextFile(s.log), /^LEAK 1$/m);
+  });
+});
+
+Deno.test("a writer killed at any mutating call leaves exactly the old or the new value", async () => {
+  await withStandin(async (s) => {
+    const setter = new MacosKeychain({ library: s.library });
+    const NEW = serializeSiteData(bigState());
+    for (const old of ['{"old":1}', undefined]) {
+      for (const knob of ["PUP_STANDIN_ABORT_AT", "PUP_STANDIN_ABORT_AFTER"]) {
+        let finished = false;
+        for (let n = 1; !finished; n++) {
+          assert.ok(n < 10, "the writer never finished");
+          await setter.delete(ACCOUNT);
+          if (old !== undefined) await setter.set(ACCOUNT, old);
+          const out = await child(s, "set", { [knob]: String(n) }, NEW);
+          finished = out.success;
+          if (!finished) assert.equal(out.signal, "SIGABRT", new TextDecoder().decode(out.stderr));
+          const after = await setter.get(ACCOUNT);
+          const what = `${knob}=${n}, old ${old === undefined ? "absent" : "present"}`;
+          if (finished || knob === "PUP_STANDIN_ABORT_AFTER") assert.equal(after, NEW, what);
+          else assert.equal(after, old, what);
+        }
+      }
+    }
+  });
+});
+
+Deno.test("the stand-in logs calls macOS would reject as UNEXPECTED and answers errSecParam", async () => {
+  await withStandin(async (s) => {
+    await s.keychain.set(ACCOUNT, "{}");
+    const lib = Deno.dlopen(s.library, SECURITY_SYMBOLS);
+    try {
+      const sym = lib.symbols;
+      const pup = cString("pup");
+      const acct = cString(ACCOUNT);
+      const len = acct.length - 1;
+      const someKeychain = Deno.UnsafePointer.create(0x1000n);
+      assert.equal(
+        sym.SecKeychainFindGenericPassword(someKeychain, 3, pup, len, acct, null, null, null),
+        -50,
+      );
+      assert.equal(
+        sym.SecKeychainFindGenericPassword(null, 4, pup, len, acct, null, null, null),
+        -50,
+      );
+      const other = cString("other");
+      assert.equal(
+        sym.SecKeychainAddGenericPassword(null, 5, other, len, acct, 0, null, null),
+        -50,
+      );
+      const log = await Deno.readTextFile(s.log);
+      assert.match(log, /^UNEXPECTED SecKeychainFindGenericPassword keychainOrArray is not NULL$/m);
+      assert.match(log, /^UNEXPECTED SecKeychainFindGenericPassword service length 4/m);
+      assert.match(log, /^UNEXPECTED SecKeychainAddGenericPassword service is not pup$/m);
+      await Deno.writeTextFile(s.log, ""); // these were on purpose
+      // Documented codes: not found leaves outputs alone, duplicate add, modify after delete.
+      const gone = cString("state_gone");
+      const untouched = new Uint32Array([7]);
+      assert.equal(
+        sym.SecKeychainFindGenericPassword(null, 3, pup, 10, gone, untouched, null, null),
+        -25300,
+      );
+      assert.equal(untouched[0], 7);
+      assert.equal(
+        sym.SecKeychainAddGenericPassword(null, 3, pup, len, acct, 0, null, null),
+        -25299,
+      );
+      const slot = pointerSlot();
+      assert.equal(
+        sym.SecKeychainFindGenericPassword(null, 3, pup, len, acct, null, null, slot),
+        0,
+      );
+      const item = slotPointer(slot);
+      assert.equal(await s.keychain.delete(ACCOUNT), true);
+      const data = new Uint8Array([1]);
+      assert.equal(sym.SecKeychainItemModifyAttributesAndData(item, null, 1, data), -25300);
+      sym.CFRelease(item);
+    } finally {
+      lib.close();
+    }
   });
 });
