@@ -74,21 +74,6 @@ export interface MacosKeychainOptions {
   library?: string;
 }
 
-/**
- * Fields of the retired `/usr/bin/security` backend, accepted and ignored until
- * `select_store.ts` passes `library` instead.
- *
- * @deprecated pass `library`
- */
-export interface RetiredToolOptions {
-  /** Ignored. */
-  runner?: unknown;
-  /** Ignored. */
-  security?: string;
-  /** Ignored: FFI calls are synchronous and have no timeout. */
-  timeoutMs?: number;
-}
-
 /** A `SecretStore` over the macOS default keychain, through Security.framework. */
 export class MacosKeychain implements SecretStore {
   /** Backend name reported by `auth status`. */
@@ -103,7 +88,7 @@ export class MacosKeychain implements SecretStore {
    *
    * @param opts `library`: the Security framework's path (default the system one)
    */
-  constructor(opts: MacosKeychainOptions & RetiredToolOptions = {}) {
+  constructor(opts: MacosKeychainOptions = {}) {
     this.#path = opts.library || SECURITY_FRAMEWORK_PATH;
   }
 

@@ -139,7 +139,7 @@ function osCandidates(deps: Deps, os: OsName): Candidate[] {
     return [{
       name: "OS keychain",
       backend: "macos-keychain",
-      make: keychain(new MacosKeychain({ runner, security: bin("PUP_SECURITY_BIN") })),
+      make: keychain(new MacosKeychain({ library: bin("PUP_SECURITY_FRAMEWORK_LIB") })),
     }];
   }
   if (os === "windows") {

@@ -16,6 +16,8 @@ import assert from "node:assert/strict";
 import { startMockDatadog } from "../../scripts/mock_datadog.ts";
 import { keyctlIgnored, secretServiceIgnored } from "../_fakes/_store_gates.ts";
 import { rustSiteData } from "../_fakes/rust_reader.ts";
+import { readStandinStore } from "../_fakes/native/advapi32_store.ts";
+import { standinLibrary } from "../_fakes/native/standin.ts";
 import { childEnv, PUP, ROOT, runPup, withConfigDir } from "./_helpers.ts";
 
 const FAST_BROWSER = `${ROOT}scripts/fast_browser.sh`;
@@ -129,6 +131,69 @@ Deno.test({
     }
   },
 });
+
+/** The macOS stand-in's file: one item a line, `hex(service) hex(account) hex(password)`. */
+async function macosItem(store: string, account: string): Promise<string | undefined> {
+  const text = await Deno.readTextFile(store).catch(() => "");
+  for (const line of text.split("\n")) {
+    const [service, acct, password] = line.split(" ");
+    if (!password) continue;
+    const decode = (hex: string) => new TextDecoder().decode(Uint8Array.fromHex(hex));
+    if (decode(service) === "pup" && decode(acct) === account) return decode(password);
+  }
+  return undefined;
+}
+
+/**
+ * The value the Rust pup would read from the Windows stand-in's records: the count record
+ * `<acct>_c.pup`, then chunks `<acct>_0.pup`…, each blob UTF-16LE; every record checked against
+ * keyring 3.6.3's layout on the way.
+ */
+async function windowsValue(store: string, account: string): Promise<string | undefined> {
+  const records = new Map((await readStandinStore(store)).map((r) => [r.target.toLowerCase(), r]));
+  const text = (target: string) => {
+    const r = records.get(target.toLowerCase());
+    if (!r) return undefined;
+    assert.equal(r.type, 1);
+    assert.equal(r.persist, 3);
+    assert.equal(r.userName, target.slice(0, -".pup".length));
+    assert.ok(r.blob.length <= 2560, `${target} blob fits 2560 bytes`);
+    return new TextDecoder("utf-16le", { fatal: true }).decode(r.blob);
+  };
+  const count = text(`${account}_c.pup`);
+  if (count === undefined) return undefined;
+  const chunks = Array.from({ length: Number(count) }, (_, i) => text(`${account}_${i}.pup`));
+  assert.ok(chunks.every((c) => c !== undefined), "every chunk is there");
+  assert.ok(![...records.keys()].some((t) => t.includes("-j")), "no journal left behind");
+  return chunks.join("");
+}
+
+for (
+  const [name, backend, lib, read] of [
+    ["macOS keychain", "macos-keychain", "security_framework", macosItem],
+    ["Windows Credential Manager", "windows-credential-manager", "advapi32", windowsValue],
+  ] as const
+) {
+  Deno.test(`the ${name} (stand-in library) holds a default and 10 named sessions on one site through the CLI`, async () => {
+    const path = await standinLibrary(lib);
+    await elevenSessions({
+      backend,
+      env: (dir) => ({
+        PUP_KEYCHAIN_BACKEND: backend === "macos-keychain" ? "macos" : "windows",
+        PUP_SECURITY_FRAMEWORK_LIB: path,
+        PUP_ADVAPI32_LIB: path,
+        PUP_KERNEL32_LIB: path,
+        PUP_STANDIN_STORE: `${dir}/standin-store.txt`,
+        PUP_STANDIN_LOG: `${dir}/standin-calls.log`,
+      }),
+      raw: async (account, env) => {
+        const log = await Deno.readTextFile(env.PUP_STANDIN_LOG).catch(() => "");
+        assert.doesNotMatch(log, /^(UNEXPECTED|LEAK)/m, "no call the stand-in did not expect");
+        return await read(env.PUP_STANDIN_STORE, account);
+      },
+    });
+  });
+}
 
 /** Runs pup inside the user session keyring, where keys can be added but not read back. */
 async function pupInUserSessionKeyring(args: string[], env: Record<string, string>) {

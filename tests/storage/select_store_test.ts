@@ -289,3 +289,20 @@ Deno.test("DD_TOKEN_STORAGE=keychain: a failing test write is an error, never fi
     assert.equal(files.made.length, 0);
   }, "CredWriteW=5");
 });
+
+Deno.test("auto-detect on macOS without the Security framework warns once, naming it, and uses files", async () => {
+  const d = deps(
+    { PUP_SECURITY_FRAMEWORK_LIB: "/nonexistent/Security" },
+    new FakeRunner(),
+    "darwin",
+  );
+  const files = fileStores();
+  const { store } = await selectStore(d, { fileStore: files.make });
+  await store.read(SITE);
+  await store.read(SITE);
+  assert.equal(store.backend, "file");
+  assert.match(
+    d.err.text,
+    /^Warning: OS keychain not available \(.*\/nonexistent\/Security.*\), using file storage \(\/nonexistent\/home\/\.config\/pup\)\n$/,
+  );
+});

@@ -6,7 +6,7 @@
  *
  *   PUP_STANDIN_STORE       the keychain: one item a line, `hex(service) hex(account) hex(password)`;
  *                           read at every call (missing = empty); every mutation rewrites it
- *                           through `<store>.tmp`, fsync, rename. Calls hold flock(`<store>.lock`).
+ *                           through `<store>.tmp` and a rename (no fsync: it models a killed process, not a power cut). Calls hold flock(`<store>.lock`).
  *   PUP_STANDIN_LOG         optional: one line a call, `<fn> <account>` (never a password);
  *                           `UNEXPECTED <fn> <why>` for a call Apple would reject or crash on;
  *                           `LEAK <n>` at exit when n password buffers or item refs are unfreed.
@@ -246,13 +246,15 @@ static int store_load(const char *path, struct Store *s) {
 }
 
 static int write_hex(FILE *f, const char *bytes, size_t len, char end) {
+  static const char digits[] = "0123456789abcdef";
   for (size_t i = 0; i < len; i++) {
-    if (fprintf(f, "%02x", (unsigned char)bytes[i]) < 0) return -1;
+    unsigned char b = (unsigned char)bytes[i];
+    if (fputc(digits[b >> 4], f) == EOF || fputc(digits[b & 15], f) == EOF) return -1;
   }
   return fputc(end, f) == EOF ? -1 : 0;
 }
 
-/* Rewrites the store whole: `<path>.tmp`, fsync, rename. 0 on success. */
+/* Rewrites the store whole: `<path>.tmp`, then rename. 0 on success. */
 static int store_save(const char *path, const struct Store *s) {
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -268,7 +270,7 @@ static int store_save(const char *path, const struct Store *s) {
          write_hex(f, e->account, e->account_len, ' ') ||
          write_hex(f, e->password, e->password_len, '\n');
   }
-  if (fflush(f) != 0 || fsync(fd) != 0) rc = -1;
+  if (fflush(f) != 0) rc = -1;
   if (fclose(f) != 0) rc = -1;
   if (rc == 0 && rename(tmp, path) != 0) rc = -1;
   return rc;
