@@ -56,6 +56,8 @@ export interface ApiResult {
   status: number;
   /** The parsed JSON body; `null` when the body was empty. */
   data: unknown;
+  /** Which credential answered: `DD_ACCESS_TOKEN`/config token, the stored session, API keys. */
+  credential: Credential["kind"];
 }
 
 /** Everything a call needs besides the request. */
@@ -157,7 +159,11 @@ export async function callApi(
     body = await send(credential);
   }
   if (body.status >= 200 && body.status < 300) {
-    return { status: body.status, data: processApiSuccess(body, label) };
+    return {
+      status: body.status,
+      data: processApiSuccess(body, label),
+      credential: credential.kind,
+    };
   }
   if (body.status === 401 || body.status === 403) throw authFailure(body, label, credential, ctx);
   throw apiFailure(body, label);

@@ -37,7 +37,15 @@ export interface HttpOptions {
   timeoutMs?: number;
   /** Retries after the first attempt; `MAX_RETRIES` by default. */
   maxRetries?: number;
+  /**
+   * `-v`: told each request line (method and URL, which never hold a credential) and each
+   * answer's status with its rate-limit headers. Header values of requests are never passed.
+   */
+  trace?: (line: string) => void;
 }
+
+/** Answer headers `-v` shows: Datadog's rate-limit family and Retry-After. */
+const TRACED_HEADERS = /^(x-ratelimit-[a-z-]+|retry-after)$/;
 
 type HttpDeps = Pick<Deps, "fetch" | "clock" | "interrupt">;
 
@@ -78,7 +86,7 @@ export async function sendWithRetries(
   const maxRetries = opts.maxRetries ?? MAX_RETRIES;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   for (let attempt = 0;; attempt++) {
-    const body = await sendOnce(deps, req, timeoutMs);
+    const body = await sendOnce(deps, req, timeoutMs, opts.trace);
     const retryable = body.status === 429 ||
       (body.status >= 500 && IDEMPOTENT.has(req.method.toUpperCase()));
     if (!retryable || attempt >= maxRetries) return body;
@@ -102,7 +110,12 @@ function where(req: HttpRequest): { host: string; what: string } {
   return { host: url.host, what: `${req.method.toUpperCase()} ${url.pathname}` };
 }
 
-async function sendOnce(deps: HttpDeps, req: HttpRequest, timeoutMs: number): Promise<ApiBody> {
+async function sendOnce(
+  deps: HttpDeps,
+  req: HttpRequest,
+  timeoutMs: number,
+  trace?: (line: string) => void,
+): Promise<ApiBody> {
   const { host, what } = where(req);
   if (deps.interrupt.aborted) throw new InterruptedError();
   const controller = new AbortController();
@@ -112,6 +125,8 @@ async function sendOnce(deps: HttpDeps, req: HttpRequest, timeoutMs: number): Pr
   );
   const onInterrupt = () => controller.abort(new InterruptedError());
   deps.interrupt.addEventListener("abort", onInterrupt, { once: true });
+  const started = deps.clock.now();
+  trace?.(`> ${req.method.toUpperCase()} ${req.url}`);
   try {
     let res: Response;
     try {
@@ -124,6 +139,15 @@ async function sendOnce(deps: HttpDeps, req: HttpRequest, timeoutMs: number): Pr
       });
     } catch (e) {
       throw networkError(e, controller.signal, { host, what, timeoutMs });
+    }
+    if (trace) {
+      const limits = [...res.headers].filter(([k]) => TRACED_HEADERS.test(k))
+        .map(([k, v]) => `${k}: ${v}`);
+      trace(
+        `< ${res.status} in ${deps.clock.now() - started} ms${
+          limits.length ? ` (${limits.join(", ")})` : ""
+        }`,
+      );
     }
     if (res.status >= 300 && res.status < 400) {
       await res.body?.cancel().catch(() => {});

@@ -206,6 +206,11 @@ export interface LoginScopeSources {
   configScopes?: string;
   /** config.yaml `profiles.<org>.scopes`, for the org being logged in. */
   profileScopes?: string;
+  /**
+   * The scopes the session being logged in to holds now (space-separated, as stored): with
+   * `--extra-scopes` they are the base, so adding one scope keeps every other one.
+   */
+  currentScopes?: string;
 }
 
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); a space would split a token
@@ -264,6 +269,10 @@ export function resolveLoginScopes(p: LoginScopeSources): string[] {
       );
     }
     return sortedUnique(scopes);
+  }
+  if (p.extraScopes !== undefined && p.currentScopes?.trim()) {
+    const current = p.currentScopes.trim().split(/\s+/);
+    return sortedUnique([...current, ...parseScopeList(p.extraScopes, "--extra-scopes")]);
   }
   let base: string[] = [];
   let source = "";

@@ -6,6 +6,7 @@
 
 import type { CommandContext } from "@stricli/core";
 import type { Deps } from "../deps.ts";
+import { OUTPUT_FORMATS, type OutputFormat } from "./output.ts";
 
 /** What every pup command receives as `this`. */
 export interface PupContext extends CommandContext {
@@ -17,7 +18,10 @@ export interface PupContext extends CommandContext {
 /** Flags every command accepts (SPEC §2 global options). */
 export interface GlobalFlags {
   readonly org?: string;
-  readonly output?: "json" | "table";
+  readonly output?: OutputFormat;
+  readonly jq?: string;
+  readonly readOnly?: boolean;
+  readonly verbose?: boolean;
 }
 
 /** The stricli definitions of the global flags, spread into each command's flags. */
@@ -31,11 +35,30 @@ export const globalFlagParams = {
   },
   output: {
     kind: "enum",
-    values: ["json", "table"],
-    brief: "Output format; JSON when stdout is not a terminal",
+    values: OUTPUT_FORMATS,
+    brief: "Output format; env DD_OUTPUT or PUP_OUTPUT; JSON when stdout is not a terminal",
     optional: true,
+  },
+  jq: {
+    kind: "parsed",
+    parse: String,
+    brief: "Filter the JSON result through a jq expression",
+    optional: true,
+    placeholder: "expr",
+  },
+  readOnly: {
+    kind: "boolean",
+    brief: "Read-only mode: refuse API calls that change anything; logins ask read scopes only",
+    optional: true,
+    withNegated: false,
+  },
+  verbose: {
+    kind: "boolean",
+    brief: "Print each request line and rate-limit headers to stderr (never a credential)",
+    optional: true,
+    withNegated: false,
   },
 } as const;
 
-/** The `-o` alias for `--output`. */
-export const globalAliases = { o: "output" } as const;
+/** The `-o` alias for `--output`, `-v` for `--verbose`. */
+export const globalAliases = { o: "output", v: "verbose" } as const;

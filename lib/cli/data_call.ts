@@ -11,7 +11,7 @@ import { DEFAULT_TIMEOUT_MS } from "../api/http.ts";
 import type { Deps } from "../deps.ts";
 import { UsageError } from "../errors.ts";
 import type { GlobalFlags } from "./context.ts";
-import { renderTable, wantsJson, writeJson } from "./output.ts";
+import { type OutputOptions, outputOptions, renderTable, wantsData, writeData } from "./output.ts";
 import { sessionTarget } from "./session_target.ts";
 import { loadSetup } from "./setup.ts";
 
@@ -21,15 +21,46 @@ export interface DataFlags extends GlobalFlags {
 }
 
 /** Options every data command has. */
-export interface DataCallOptions {
+export interface DataCallOptions extends OutputOptions {
   org?: string;
-  output?: "json" | "table";
   trustSite: boolean;
+  /** `--read-only`: refuse calls that change data. */
+  readOnly?: boolean;
+  /** `-v`: request lines and rate-limit headers on stderr. */
+  verbose?: boolean;
 }
 
-/** Flags → the shared options (pure). */
+/** Flags → the shared options (pure); the optional switches appear only when given. */
 export function parseDataFlags(flags: DataFlags): DataCallOptions {
-  return { org: flags.org, output: flags.output, trustSite: flags.trustSite ?? false };
+  return {
+    org: flags.org,
+    ...outputOptions(flags),
+    trustSite: flags.trustSite ?? false,
+    ...(flags.readOnly ? { readOnly: true } : {}),
+    ...(flags.verbose ? { verbose: true } : {}),
+  };
+}
+
+/** Methods that never change data. */
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Refuses, in read-only mode (`--read-only` or config `read_only: true`), a call that may change
+ * data: any method but GET/HEAD/OPTIONS, unless the command marked the request as a read (the
+ * search endpoints take POST).
+ *
+ * @param readOnly whether read-only mode is on
+ * @param request the request
+ * @param readSafe the command knows this POST only reads
+ * @throws {UsageError} naming the call and how to do it anyway
+ */
+export function checkReadOnly(readOnly: boolean, request: ApiRequest, readSafe = false): void {
+  if (!readOnly || readSafe || READ_METHODS.has(request.method.toUpperCase())) return;
+  throw new UsageError(
+    `Read-only mode refuses ${request.method.toUpperCase()} ${
+      request.path.split("?")[0]
+    }: it may change data. Run it without --read-only (and without read_only: true in config.yaml)`,
+  );
 }
 
 /**
@@ -64,17 +95,21 @@ export async function runDataCall(
   opts: DataCallOptions,
   request: ApiRequest,
   table: (data: unknown) => string | undefined,
+  readSafe = false,
 ): Promise<number> {
   const timeoutMs = httpTimeoutMs(deps.env);
   const setup = await loadSetup(deps, { org: opts.org });
+  checkReadOnly(opts.readOnly === true || setup.config.read_only === true, request, readSafe);
   const target = sessionTarget(deps, setup, { trustSite: opts.trustSite });
+  const trace = opts.verbose ? (line: string) => deps.io.err.write(`${line}\n`) : undefined;
   const { data } = await callApi(deps, {
     target,
     sources: { config: setup.config, store: setup.store },
-    http: { timeoutMs },
+    http: { timeoutMs, trace },
   }, request);
-  const rendered = wantsJson(opts.output, deps.io, setup.config.output) ? undefined : table(data);
-  if (rendered === undefined) writeJson(deps.io, data);
+  const data_ = wantsData(opts, deps.env, deps.io, setup.config.output);
+  const rendered = data_ ? undefined : table(data);
+  if (rendered === undefined) await writeData(deps.io, data, opts, deps.env, setup.config.output);
   else deps.io.out.write(rendered);
   return 0;
 }

@@ -19,6 +19,8 @@ export interface FileConfig {
   profiles?: Record<string, { scopes?: string }>;
   trusted_sites?: string[];
   token_storage?: string;
+  /** `read_only: true`: the global read-only mode (as `--read-only`). */
+  read_only?: boolean;
 }
 
 const STRING_KEYS = [
@@ -114,6 +116,14 @@ export async function loadConfigFile(candidates: readonly string[]): Promise<Fil
         throw new ConfigFileError(`Cannot use "${path}"${lineOf(key)}: "${key}" must be a string`);
       }
       out[key] = v;
+    }
+    if (raw.read_only !== undefined && raw.read_only !== null) {
+      if (typeof raw.read_only !== "boolean") {
+        throw new ConfigFileError(
+          `Cannot use "${path}"${lineOf("read_only")}: "read_only" must be true or false`,
+        );
+      }
+      out.read_only = raw.read_only;
     }
     if (raw.trusted_sites !== undefined && raw.trusted_sites !== null) {
       const t = raw.trusted_sites;

@@ -10,17 +10,16 @@ import type { Deps } from "../../deps.ts";
 import { orgKey } from "../../storage/codec.ts";
 import type { SiteState } from "../../storage/types.ts";
 import type { GlobalFlags, PupContext } from "../context.ts";
-import { renderTable, wantsJson, writeJson } from "../output.ts";
+import { type OutputOptions, outputOptions, renderTable, wantsData, writeData } from "../output.ts";
 import { loadSetup } from "../setup.ts";
 
 /** Options of `auth list`. */
-export interface AuthListOptions {
-  output?: "json" | "table";
+export interface AuthListOptions extends OutputOptions {
 }
 
 /** Flags → options (pure). `--org` is accepted as everywhere but a list shows every org. */
 export function parseAuthListArgs(flags: GlobalFlags): AuthListOptions {
-  return { output: flags.output };
+  return { ...outputOptions(flags) };
 }
 
 /** One listed session, keys sorted as the Rust `pup` prints them. */
@@ -57,8 +56,8 @@ export async function runAuthList(opts: AuthListOptions, deps: Deps): Promise<nu
       status: !t ? "no token" : needsRefresh(t, deps.clock.now()) ? "expired" : "valid",
     });
   }
-  if (wantsJson(opts.output, deps.io, setup.config.output)) {
-    writeJson(deps.io, listings);
+  if (wantsData(opts, deps.env, deps.io, setup.config.output)) {
+    await writeData(deps.io, listings, opts, deps.env, setup.config.output);
   } else if (listings.length === 0) {
     deps.io.out.write("No sessions. Run 'pup auth login' to create one.\n");
   } else {

@@ -8,11 +8,12 @@
 import { resolvePinnedPort, runLoginFlow } from "../../auth/login_flow.ts";
 import { resolveLoginScopes } from "../../auth/scopes.ts";
 import { isKnownSite } from "../../config/site.ts";
+import { orgKey } from "../../storage/codec.ts";
 import type { Deps } from "../../deps.ts";
 import { UsageError } from "../../errors.ts";
 import type { GlobalFlags, PupContext } from "../context.ts";
 import { EXIT } from "../exit_codes.ts";
-import { wantsJson, writeJson } from "../output.ts";
+import { type OutputOptions, outputOptions, wantsData, writeData } from "../output.ts";
 import { sessionTarget } from "../session_target.ts";
 import { loadSetup } from "../setup.ts";
 
@@ -25,14 +26,15 @@ export interface AuthLoginFlags extends GlobalFlags {
   readonly scopes?: string;
   readonly extraScopes?: string;
   readonly readOnly?: boolean;
+  /** The Rust pup's alias of `--read-only`. */
+  readonly ro?: boolean;
   readonly noBrowser?: boolean;
   readonly trustSite?: boolean;
 }
 
 /** Options of `auth login`. */
-export interface AuthLoginOptions {
+export interface AuthLoginOptions extends OutputOptions {
   org?: string;
-  output?: "json" | "table";
   site?: string;
   /** Checked to be a UUID; empty means none (ref §4.3). */
   orgUuid?: string;
@@ -75,14 +77,14 @@ export function parseAuthLoginArgs(flags: AuthLoginFlags): AuthLoginOptions {
   }
   return {
     org: flags.org,
-    output: flags.output,
+    ...outputOptions(flags),
     site: flags.site,
     orgUuid,
     subdomain,
     callbackPort: flags.callbackPort,
     scopes: flags.scopes,
     extraScopes: flags.extraScopes,
-    readOnly: flags.readOnly ?? false,
+    readOnly: (flags.readOnly || flags.ro) ?? false,
     noBrowser: flags.noBrowser ?? false,
     trustSite: flags.trustSite ?? false,
   };
@@ -106,10 +108,15 @@ export async function runAuthLogin(opts: AuthLoginOptions, deps: Deps): Promise<
   }
   // Usage problems surface before any port is bound or request sent.
   const pinnedPort = resolvePinnedPort(opts.callbackPort, deps.env);
+  // --extra-scopes adds to what the session holds now, so it never drops a scope it had.
+  const currentScopes = opts.extraScopes === undefined
+    ? undefined
+    : (await (await setup.store()).read(site)).tokens[orgKey(org)]?.scope;
   const scopes = resolveLoginScopes({
+    currentScopes,
     scopes: opts.scopes,
     extraScopes: opts.extraScopes,
-    readOnly: opts.readOnly,
+    readOnly: opts.readOnly || setup.config.read_only === true,
     configScopes: setup.config.scopes,
     profileScopes: org === null ? undefined : setup.config.profiles?.[org]?.scopes,
   });
@@ -132,7 +139,9 @@ export async function runAuthLogin(opts: AuthLoginOptions, deps: Deps): Promise<
     pinnedPort,
     ports: opts.callbackPorts,
   });
-  if (wantsJson(opts.output, deps.io, setup.config.output)) writeJson(deps.io, result);
+  if (wantsData(opts, deps.env, deps.io, setup.config.output)) {
+    await writeData(deps.io, result, opts, deps.env, setup.config.output);
+  }
   return EXIT.ok;
 }
 

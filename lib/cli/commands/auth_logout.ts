@@ -10,7 +10,7 @@ import { logout, type LogoutReport, type Revocation } from "../../auth/logout.ts
 import type { Deps } from "../../deps.ts";
 import type { GlobalFlags, PupContext } from "../context.ts";
 import { EXIT } from "../exit_codes.ts";
-import { wantsJson, writeJson } from "../output.ts";
+import { type OutputOptions, outputOptions, wantsData, writeData } from "../output.ts";
 import { loadSetup } from "../setup.ts";
 
 /** The flags of `auth logout`. */
@@ -19,9 +19,8 @@ export interface AuthLogoutFlags extends GlobalFlags {
 }
 
 /** Options of `auth logout`. */
-export interface AuthLogoutOptions {
+export interface AuthLogoutOptions extends OutputOptions {
   org?: string;
-  output?: "json" | "table";
   /** Allows revoking at a non-Datadog host; local removal happens either way. */
   trustSite: boolean;
 }
@@ -33,7 +32,7 @@ export interface AuthLogoutOptions {
  * @returns the options
  */
 export function parseAuthLogoutArgs(flags: AuthLogoutFlags): AuthLogoutOptions {
-  return { org: flags.org, output: flags.output, trustSite: flags.trustSite ?? false };
+  return { org: flags.org, ...outputOptions(flags), trustSite: flags.trustSite ?? false };
 }
 
 /**
@@ -61,8 +60,14 @@ export async function runAuthLogout(opts: AuthLogoutOptions, deps: Deps): Promis
     },
   });
   deps.io.err.write(describe(report, site, org));
-  if (wantsJson(opts.output, deps.io, setup.config.output)) {
-    writeJson(deps.io, { logged_out: report.sessions.length > 0, org, ...report });
+  if (wantsData(opts, deps.env, deps.io, setup.config.output)) {
+    await writeData(
+      deps.io,
+      { logged_out: report.sessions.length > 0, org, ...report },
+      opts,
+      deps.env,
+      setup.config.output,
+    );
   }
   return EXIT.ok;
 }

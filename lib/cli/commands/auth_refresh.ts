@@ -10,7 +10,7 @@ import { getAccessToken } from "../../auth/session_tokens.ts";
 import type { Deps } from "../../deps.ts";
 import type { GlobalFlags, PupContext } from "../context.ts";
 import { EXIT } from "../exit_codes.ts";
-import { wantsJson, writeJson } from "../output.ts";
+import { type OutputOptions, outputOptions, wantsData, writeData } from "../output.ts";
 import { sessionTarget } from "../session_target.ts";
 import { loadSetup } from "../setup.ts";
 
@@ -20,9 +20,8 @@ export interface AuthRefreshFlags extends GlobalFlags {
 }
 
 /** Options of `auth refresh`. */
-export interface AuthRefreshOptions {
+export interface AuthRefreshOptions extends OutputOptions {
   org?: string;
-  output?: "json" | "table";
   trustSite: boolean;
 }
 
@@ -33,7 +32,7 @@ export interface AuthRefreshOptions {
  * @returns the options
  */
 export function parseAuthRefreshArgs(flags: AuthRefreshFlags): AuthRefreshOptions {
-  return { org: flags.org, output: flags.output, trustSite: flags.trustSite ?? false };
+  return { org: flags.org, ...outputOptions(flags), trustSite: flags.trustSite ?? false };
 }
 
 /**
@@ -57,15 +56,21 @@ export async function runAuthRefresh(opts: AuthRefreshOptions, deps: Deps): Prom
   deps.io.err.write(
     `✅ Token refreshed successfully!\n   Access token expires: ${expires}\n   Token stored in: ${store.location}\n`,
   );
-  if (wantsJson(opts.output, deps.io, setup.config.output)) {
-    writeJson(deps.io, {
-      site: target.site,
-      org: target.org,
-      refreshed: true,
-      expires_at: expires,
-      scopes: tokens.scope.split(/\s+/).filter(Boolean).sort(),
-      storage: store.backend,
-    });
+  if (wantsData(opts, deps.env, deps.io, setup.config.output)) {
+    await writeData(
+      deps.io,
+      {
+        site: target.site,
+        org: target.org,
+        refreshed: true,
+        expires_at: expires,
+        scopes: tokens.scope.split(/\s+/).filter(Boolean).sort(),
+        storage: store.backend,
+      },
+      opts,
+      deps.env,
+      setup.config.output,
+    );
   }
   return EXIT.ok;
 }

@@ -15,19 +15,18 @@ import type { Deps } from "../../deps.ts";
 import { orgKey } from "../../storage/codec.ts";
 import type { GlobalFlags, PupContext } from "../context.ts";
 import { EXIT } from "../exit_codes.ts";
-import { wantsJson, writeJson } from "../output.ts";
+import { type OutputOptions, outputOptions, wantsData, writeData } from "../output.ts";
 import { loadSetup } from "../setup.ts";
 
 /** Options of `auth status`. */
-export interface AuthStatusOptions {
+export interface AuthStatusOptions extends OutputOptions {
   org?: string;
   site?: string;
-  output?: "json" | "table";
 }
 
 /** Flags → options (pure). */
 export function parseAuthStatusArgs(flags: GlobalFlags & { site?: string }): AuthStatusOptions {
-  return { org: flags.org, site: flags.site, output: flags.output };
+  return { org: flags.org, site: flags.site, ...outputOptions(flags) };
 }
 
 /**
@@ -99,8 +98,8 @@ export async function runAuthStatus(opts: AuthStatusOptions, deps: Deps): Promis
         storage: store.backend,
       };
   }
-  if (wantsJson(opts.output, deps.io, setup.config.output)) {
-    writeJson(deps.io, result);
+  if (wantsData(opts, deps.env, deps.io, setup.config.output)) {
+    await writeData(deps.io, result, opts, deps.env, setup.config.output);
   } else {
     const lines = [String(result.status_message)];
     if (tokens) {

@@ -107,6 +107,7 @@ export async function runLogsSearch(opts: LogsSearchOptions, deps: Deps): Promis
     opts,
     { method: "POST", path: "/api/v2/logs/events/search", body },
     logsTable,
+    true, // a search: POST, but it only reads
   );
 }
 

@@ -41,6 +41,13 @@ const authLogin = buildCommand({
       scopes: textFlag("Comma-separated scopes replacing the defaults", "a,b"),
       extraScopes: textFlag("Comma-separated scopes added to the defaults", "a,b"),
       readOnly: { kind: "boolean", brief: "Request only read scopes", optional: true },
+      ro: {
+        kind: "boolean",
+        brief: "Same as --read-only (the Rust pup's alias)",
+        optional: true,
+        withNegated: false,
+        hidden: true,
+      },
       noBrowser: {
         kind: "boolean",
         brief: "Do not open a browser; paste the redirected URL instead",
@@ -93,6 +100,50 @@ const authToken = buildCommand({
   },
 });
 
+const authTest = buildCommand({
+  loader: () => import("../commands/auth_test.ts"),
+  parameters: {
+    flags: { ...globalFlagParams, site: siteFlag, trustSite: trustSiteFlag },
+    aliases: globalAliases,
+  },
+  docs: {
+    brief: "Check with the server that the credentials work now (GET /api/v1/validate)",
+    fullDescription:
+      "Uses the credential an API call would use (DD_ACCESS_TOKEN, the stored session, refreshed first if needed, or API keys). Exit code 0 when they work, 3 when they are refused or missing.",
+  },
+});
+
+const authSwitch = buildCommand({
+  loader: () => import("../commands/auth_switch.ts"),
+  parameters: {
+    flags: {
+      ...globalFlagParams,
+      default: {
+        kind: "boolean",
+        brief: "Make the unnamed (default) session the default again",
+        optional: true,
+        withNegated: false,
+      },
+    },
+    aliases: globalAliases,
+  },
+  docs: {
+    brief: "Make a stored session the default for later commands (writes org: in config.yaml)",
+    fullDescription:
+      "pup auth switch --org <name> makes that named session the default; --default goes back to the unnamed one. DD_ORG and --org still win.",
+  },
+});
+
+const authScopes = buildCommand({
+  loader: () => import("../commands/auth_scopes.ts"),
+  parameters: { flags: { ...globalFlagParams, site: siteFlag }, aliases: globalAliases },
+  docs: {
+    brief: "Show the session's OAuth scopes against what pup's commands need (local only)",
+    fullDescription:
+      "Lists the stored scopes of the resolved session, which commands lack one, and the 'pup auth login --extra-scopes' line that adds them while keeping the rest.",
+  },
+});
+
 /** Every `auth` subcommand. Add a route with one entry here. */
 export const authRoutes = buildRouteMap({
   routes: {
@@ -102,6 +153,9 @@ export const authRoutes = buildRouteMap({
     logout: authLogout,
     list: authList,
     token: authToken,
+    test: authTest,
+    switch: authSwitch,
+    scopes: authScopes,
   },
   docs: { brief: "Log in, inspect and manage sessions" },
 });
