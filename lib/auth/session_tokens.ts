@@ -176,6 +176,12 @@ async function refused(
   }
   const e = r.e as OAuthError;
   const now = deps.clock.now();
+  // A logout while the request was out revokes the token it carried: that refusal is the logout.
+  const after = await store.update(target.site, (s) => s).catch(() => undefined);
+  if (after && !after.tokens[orgKey(target.org)]) {
+    await clearRefreshMark(deps.configDir, target.site, orgKey(target.org));
+    return loggedOutDuringRefresh(subject);
+  }
   await noteRefusal(registry, subject, {
     error: e.error,
     at: new Date(now).toISOString(),
