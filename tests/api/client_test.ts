@@ -343,7 +343,10 @@ Deno.test("invalid_grant on the refresh is AuthRequiredError that says to log in
     });
     await assert.rejects(call(monitors), (e: Error) => {
       assert.ok(e instanceof AuthRequiredError);
-      assert.match(e.message, /server refused to refresh the token of "datadoghq\.com" \(invalid_grant: refresh token already used\).*Run 'pup auth login --site datadoghq\.com'/);
+      assert.match(
+        e.message,
+        /server refused to refresh the token of "datadoghq\.com" \(invalid_grant: refresh token already used\).*Run 'pup auth login --site datadoghq\.com'/,
+      );
       assert.match(e.message, /pup auth login/);
       assert.ok(!e.message.includes("refresh-1"));
       return true;

@@ -56,7 +56,6 @@ export async function runAuthStatus(opts: AuthStatusOptions, deps: Deps): Promis
   const apiKey = deps.env.DD_API_KEY || setup.config.api_key;
   const appKey = deps.env.DD_APP_KEY || setup.config.app_key;
   let result: Record<string, unknown>;
-  let authenticated: boolean;
   let session: { usable: boolean; why?: string } | undefined;
   if (tokens) {
     const now = deps.clock.now();
@@ -131,7 +130,7 @@ export async function runAuthStatus(opts: AuthStatusOptions, deps: Deps): Promis
     };
     if (!tokens) result.status = "valid";
   }
-  authenticated = result.authenticated as boolean;
+  const authenticated = result.authenticated as boolean;
   if (wantsJson(opts.output, deps.io, setup.config.output)) {
     writeJson(deps.io, result);
   } else {
