@@ -7,7 +7,7 @@
  * As a process: `deno run -P=pup scripts/mock_datadog.ts [--port N] [--auto-approve] ...`
  * prints `MOCK_URL=http://127.0.0.1:<port>` once listening and serves until SIGTERM or SIGINT.
  * Control API (no auth): `POST /__mock/faults`, `DELETE /__mock/faults`, `GET /__mock/stats`,
- * `POST /__mock/expire-all`.
+ * `POST /__mock/expire-all`, `POST /__mock/forget-clients`.
  *
  * @module
  */
@@ -20,7 +20,7 @@ import {
   parseFault,
 } from "./mock_datadog/options.ts";
 import { createHandler } from "./mock_datadog/router.ts";
-import { addFault, createState, expireAll } from "./mock_datadog/state.ts";
+import { addFault, createState, expireAll, forgetClients } from "./mock_datadog/state.ts";
 
 export type {
   ClientAuthMethod,
@@ -45,6 +45,8 @@ export interface MockDatadog {
   clearFaults(): void;
   /** Makes every access token issued so far expired. */
   expireAll(): void;
+  /** Forgets every registered client: the token endpoint then answers `invalid_client`. */
+  forgetClients(): void;
   /** Stops listening and waits for in-flight requests. */
   close(): Promise<void>;
 }
@@ -76,6 +78,7 @@ export function startMockDatadog(opts: MockOptions = {}): Promise<MockDatadog> {
     setFault: (fault) => addFault(state, parseFault(fault)),
     clearFaults: () => void state.faults.splice(0),
     expireAll: () => expireAll(state),
+    forgetClients: () => void forgetClients(state),
     close: () => server.shutdown(),
   });
 }

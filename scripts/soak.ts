@@ -22,6 +22,7 @@
 import { parseArgs } from "node:util";
 import { runAudit } from "./soak/audit.ts";
 import { runConcurrency } from "./soak/concurrency.ts";
+import { runSameOrgMixes } from "./soak/same_org.ts";
 import { FILE_CASES } from "./soak/corrupt_cases.ts";
 import { makeNobodyDenoDir, runCorruptCase } from "./soak/corrupt_runner.ts";
 import { runFileCrashRuns } from "./soak/crash_runs.ts";
@@ -171,6 +172,18 @@ async function main(argv: string[]): Promise<number> {
           `logins ${f.logins}, logouts ${f.logouts}, refreshes ${f.refreshes}; failed processes ${f.failedProcesses}; sessions lost ${f.sessionsLost}; not removed ${f.sessionsNotRemoved}; client lost ${f.clientLost}; refresh requests ${f.refreshRequests}; burst ${
             (f.burstMs / 1000).toFixed(1)
           } s; ${f.schedule}; port retries ${f.bindRetries}`,
+      };
+    }),
+  );
+  rows.push(
+    await timed("concurrency: 50 processes, same orgs", async () => {
+      const f = await runSameOrgMixes({ races: 10, shared: 20, firstLogins: 10 });
+      return {
+        details: f.problems.slice(0, 5),
+        runs: f.processes,
+        failures: f.problems.length,
+        figures:
+          `logout racing refresh, auth token and api on one org, racing first logins; sessions lost ${f.sessionsLost}; resurrected ${f.sessionsResurrected}; refreshes of the shared org ${f.sharedRefreshes}; registrations ${f.registrations}`,
       };
     }),
   );

@@ -10,6 +10,7 @@
 
 import { getAccessToken, type SessionTarget } from "../auth/session_tokens.ts";
 import { needsRefresh } from "../auth/expiry.ts";
+import { loginCommand } from "../auth/login_command.ts";
 import type { FileConfig } from "../config/config_file.ts";
 import type { Deps } from "../deps.ts";
 import { AuthRequiredError } from "../errors.ts";
@@ -53,10 +54,8 @@ export function authHeaders(c: Credential): Record<string, string> {
     : { "dd-api-key": c.apiKey, "dd-application-key": c.appKey };
 }
 
-/** The login command for a session target. */
-export function loginCommand(target: Pick<SessionTarget, "org">): string {
-  return `pup auth login${target.org ? ` --org ${target.org}` : ""}`;
-}
+/** The login command for a session (one helper for every hint; see `lib/auth/login_command.ts`). */
+export { loginCommand } from "../auth/login_command.ts";
 
 /**
  * Picks the credential for one request.

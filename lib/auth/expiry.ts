@@ -47,3 +47,26 @@ export function formatRemaining(ms: number): string {
   if (h > 0) return `${h}h${m}m`;
   return `${m}m${s}s`;
 }
+
+/** Where an access token stands: usable, inside the refresh window, or past its expiry. */
+export type TokenStanding = "valid" | "expiring" | "expired";
+
+/**
+ * Says where an access token stands, in the words status, list and errors all use: "expired"
+ * only once it is, "expiring in 4m" inside the 5-minute refresh window.
+ *
+ * @param t the token set
+ * @param nowMs the current time
+ * @returns the standing and a phrase: `valid for 58m0s`, `expiring in 4m0s`, `expired 3m0s ago`
+ */
+export function describeExpiry(
+  t: TokenSet,
+  nowMs: number,
+): { standing: TokenStanding; phrase: string } {
+  const left = expiresAtMs(t) - nowMs;
+  if (left <= 0) return { standing: "expired", phrase: `expired ${formatRemaining(-left)} ago` };
+  if (needsRefresh(t, nowMs)) {
+    return { standing: "expiring", phrase: `expiring in ${formatRemaining(left)}` };
+  }
+  return { standing: "valid", phrase: `valid for ${formatRemaining(left)}` };
+}

@@ -2,7 +2,8 @@
  * The OAuth2 login (SPEC §4 steps 1-8, ref §9.2): callback server first, the site's DCR
  * client (registered when missing or renamed), PKCE and state, the browser or a pasted URL,
  * the code exchange, then the tokens, client and `sessions.json` row written only once the
- * login succeeded, so a failed, timed-out or interrupted login leaves every store untouched.
+ * login succeeded, so a failed, timed-out or interrupted login leaves no session behind. Only a
+ * newly registered client is stored at once, so that concurrent logins on the site reuse it.
  *
  * @module
  */
@@ -13,12 +14,14 @@ import { InterruptedError, OAuthError } from "../errors.ts";
 import type { SessionRow, SessionsRegistry } from "../storage/sessions.ts";
 import type { ClientCredentials, SiteStateStore } from "../storage/types.ts";
 import { buildAuthorizeUrl } from "./authorize_url.ts";
-import { DCR_REDIRECT_PORTS, redirectUriFor } from "./callback_handler.ts";
+import { DCR_REDIRECT_PORTS } from "./callback_handler.ts";
 import { type CallbackPortSource, startCallbackServer } from "./callback_server.ts";
 import { expiresAtMs, formatLocalRfc3339 } from "./expiry.ts";
 import { effectiveSite, rememberedOrgUuid, saveLabel, saveLogin } from "./login_save.ts";
+import { loginCommand } from "./login_command.ts";
 import { INTERRUPTED_MESSAGE, startLoginWait } from "./login_wait.ts";
-import { DCR_CLIENT_NAME, exchangeCode, registerClient } from "./oauth_client.ts";
+import { ensureClient } from "./client_registration.ts";
+import { exchangeCode } from "./oauth_client.ts";
 import { PASTE_INSTRUCTIONS } from "./paste.ts";
 import { computeCodeChallenge, generateCodeVerifier, generateState } from "./pkce.ts";
 
@@ -111,8 +114,14 @@ export async function runLoginFlow(deps: Deps, o: LoginFlowOptions): Promise<Log
       deps,
       o.store.prepareWrite?.(o.site, loginBytes(o.scopes)) ?? Promise.resolve(),
     );
-    const stored = await interruptible(deps, o.store.read(o.site));
-    const { client, registered } = await clientFor(deps, o, stored.client, server.port);
+    const { client, registered } = await ensureClient(deps, {
+      site: o.site,
+      org: o.org,
+      endpoints: o.endpoints,
+      store: o.store,
+      port: server.port,
+      interruptible: (step) => interruptible(deps, step),
+    });
 
     const verifier = generateCodeVerifier(deps.random);
     const hint = o.orgUuid ?? rememberedOrgUuid(o.rows, o.site, o.org);
@@ -175,11 +184,11 @@ export async function runLoginFlow(deps: Deps, o: LoginFlowOptions): Promise<Log
         codeVerifier: verifier,
         insecure: endpoints.insecure,
       }),
-    );
+    ).catch((e) => rejectedClient(deps, o, client, e));
 
     const label = saveLabel(err, o.org, hint, callback);
     const orgUuid = callback.dd_oid ?? o.orgUuid ?? null;
-    await saveLogin(o.store, o.registry, {
+    const { replacedDefaults } = await saveLogin(o.store, o.registry, {
       startSite: o.site,
       site,
       label,
@@ -194,6 +203,11 @@ export async function runLoginFlow(deps: Deps, o: LoginFlowOptions): Promise<Log
         formatLocalRfc3339(expiresAtMs(tokens))
       }\n   Token stored in: ${o.store.location}\n`,
     );
+    for (const other of replacedDefaults) {
+      err.write(
+        `ℹ️  This replaced the default session of ${other} (one default session at a time); to keep both, log in with --org NAME\n`,
+      );
+    }
     const granted = tokens.scope.split(/\s+/).filter(Boolean);
     return {
       site,
@@ -217,42 +231,6 @@ function loginBytes(scopes: readonly string[]): number {
   return scopes.join(" ").length + 2 * 1024 + 512;
 }
 
-/** Loads the site's client, or registers one (ref §4.2 messages); nothing is stored here. */
-async function clientFor(
-  deps: Deps,
-  o: LoginFlowOptions,
-  stored: ClientCredentials | null,
-  port: number,
-): Promise<{ client: ClientCredentials; registered: boolean }> {
-  const err = deps.io.err;
-  const redirectUri = redirectUriFor(port);
-  // A Rust `pup` client lists only the port it was registered on (ref §12.12); another of
-  // the four would be refused by the server, so such a client is replaced.
-  const portMissing = stored !== null && DCR_REDIRECT_PORTS.includes(port) &&
-    !stored.redirect_uris.includes(redirectUri);
-  if (stored && stored.client_name === DCR_CLIENT_NAME && !portMissing) {
-    err.write(`✓ Using existing client registration\n`);
-    return { client: stored, registered: false };
-  }
-  err.write(
-    !stored
-      ? `📝 Registering new OAuth2 client...\n`
-      : stored.client_name !== DCR_CLIENT_NAME
-      ? `📝 Re-registering OAuth2 client (name changed)...\n`
-      : `📝 Re-registering OAuth2 client (${redirectUri} is not registered)...\n`,
-  );
-  const client = await interruptible(
-    deps,
-    registerClient(deps, {
-      registerUrl: o.endpoints.registerUrl,
-      site: o.site,
-      insecure: o.endpoints.insecure,
-    }),
-  );
-  err.write(`✓ Registered client: ${client.client_id}\n`);
-  return { client, registered: true };
-}
-
 /** The error of a callback that carried `error` (with this login's state). */
 function callbackError(error: string, description: string | undefined): OAuthError {
   const next = error === "invalid_scope"
@@ -265,6 +243,36 @@ function callbackError(error: string, description: string | undefined): OAuthErr
     error,
     `OAuth error: ${text}${/[.!?]$/.test(text) ? "" : "."} ${next}`,
     { description },
+  );
+}
+
+/**
+ * An `invalid_client` from the code exchange: the server no longer knows the client, so it is
+ * marked rejected (only if still stored) and the next login registers a new one by itself.
+ */
+async function rejectedClient(
+  deps: Pick<Deps, "clock">,
+  o: LoginFlowOptions,
+  client: ClientCredentials,
+  e: unknown,
+): Promise<never> {
+  if (!(e instanceof OAuthError) || e.error !== "invalid_client") throw e;
+  const at = Math.floor(deps.clock.now() / 1000);
+  await o.store.update(
+    o.site,
+    (s) =>
+      s.client?.client_id === client.client_id && s.client.rejected_at === undefined
+        ? { ...s, client: { ...s.client, rejected_at: at } }
+        : s,
+  ).catch(() => {});
+  throw new OAuthError(
+    e.error,
+    `The server no longer accepts the client registration of "${o.site}" (${e.error}${
+      e.description ? `: ${e.description}` : ""
+    }). Run '${
+      loginCommand({ site: o.site, org: o.org })
+    }' again: it registers a new client by itself`,
+    { description: e.description, status: e.status, cause: e },
   );
 }
 

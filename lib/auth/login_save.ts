@@ -112,37 +112,50 @@ export interface LoginToSave {
 /**
  * Writes a login: tokens (and the client) under the effective site, the client also under
  * the starting site when it was registered there, the `sessions.json` row, and after a bare
- * login the prune of other default rows (ref §1.5), whose token slots go best effort.
+ * login the prune of other default rows (ref §1.5), whose token slots go best effort. When the
+ * row cannot be written, the token slot is put back as it was, so a failed save never leaves
+ * tokens without a row (issue 13 #4).
  *
  * @param store the token store
  * @param registry `sessions.json`
  * @param r what to write
- * @returns nothing; throws when the store or registry cannot be written
+ * @returns the other sites whose default session this bare login replaced
+ * @throws when the store or registry cannot be written (after the rollback)
  * @see RFC 7591 §3.2.1 (the client is reused until re-registered)
  */
 export async function saveLogin(
   store: SiteStateStore,
   registry: Pick<SessionsRegistry, "update">,
   r: LoginToSave,
-): Promise<void> {
+): Promise<{ replacedDefaults: string[] }> {
+  const key = orgKey(r.label);
   // The effective site gets the client too, or its refresh would find none (beats ref §12.9).
   const keepClient = r.registered || r.site !== r.startSite;
-  await store.update(r.site, (s) => ({
-    tokens: { ...s.tokens, [orgKey(r.label)]: r.tokens },
-    client: keepClient ? r.client : s.client,
-  }));
+  let previous: TokenSet | undefined;
+  await store.update(r.site, (s) => {
+    previous = s.tokens[key];
+    return {
+      tokens: { ...s.tokens, [key]: r.tokens },
+      client: keepClient ? r.client : s.client,
+    };
+  });
   if (r.registered && r.site !== r.startSite) {
     await store.update(r.startSite, (s) => ({ ...s, client: r.client }));
   }
   const row: SessionRow = { site: r.site, org: r.label };
   if (r.orgUuid) row.org_uuid = r.orgUuid;
   let removedSites: string[] = [];
-  await registry.update((rows) => {
-    if (r.label !== null) return upsertSession(rows, row);
-    // The upsert already drops every default row (one per org name), so note their sites first.
-    removedSites = pruneDefaultSessions(rows, r.site).removedSites;
-    return pruneDefaultSessions(upsertSession(rows, row), r.site).rows;
-  });
+  try {
+    await registry.update((rows) => {
+      if (r.label !== null) return upsertSession(rows, row);
+      // The upsert already drops every default row (one per org name), so note their sites first.
+      removedSites = pruneDefaultSessions(rows, r.site).removedSites;
+      return pruneDefaultSessions(upsertSession(rows, row), r.site).rows;
+    });
+  } catch (e) {
+    await undoTokens(store, r, key, previous);
+    throw e;
+  }
   for (const other of new Set(removedSites)) {
     try {
       await store.update(other, (s) => {
@@ -154,4 +167,21 @@ export async function saveLogin(
       // Best effort, as the Rust pup: the row is gone, a leftover slot is only unused data.
     }
   }
+  return { replacedDefaults: [...new Set(removedSites)].filter((s) => s !== r.site).sort() };
+}
+
+/** Puts the token slot back as it was, if it still holds this login's tokens. */
+async function undoTokens(
+  store: SiteStateStore,
+  r: LoginToSave,
+  key: string,
+  previous: TokenSet | undefined,
+): Promise<void> {
+  await store.update(r.site, (s) => {
+    if (s.tokens[key]?.refresh_token !== r.tokens.refresh_token) return s;
+    const tokens = { ...s.tokens };
+    if (previous) tokens[key] = previous;
+    else delete tokens[key];
+    return { ...s, tokens };
+  }).catch(() => {});
 }

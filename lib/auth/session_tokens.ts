@@ -8,13 +8,25 @@
 
 import type { Endpoints } from "../config/endpoints.ts";
 import type { Deps } from "../deps.ts";
-import { AuthRequiredError, OAuthError, PupError } from "../errors.ts";
+import { AuthRequiredError, OAuthError } from "../errors.ts";
 import { orgKey } from "../storage/codec.ts";
 import { withLock } from "../storage/lock.ts";
+import { SessionsRegistry } from "../storage/sessions.ts";
 import { ensureLocksDir, refreshLockPath } from "../storage/store_files.ts";
-import type { SiteStateStore, TokenSet } from "../storage/types.ts";
+import type { ClientCredentials, SiteStateStore, TokenSet } from "../storage/types.ts";
 import { needsRefresh } from "./expiry.ts";
-import { refreshAccessToken } from "./oauth_client.ts";
+import { loginCommand } from "./login_command.ts";
+import { refreshAccessToken, revokeToken } from "./oauth_client.ts";
+import { clearRefreshMark, readRefreshMark, writeRefreshMark } from "./refresh_mark.ts";
+import {
+  loggedOutDuringRefresh,
+  refreshFailure,
+  type RefreshSubject,
+  sessionName,
+  tokenState,
+  unsavedRefresh,
+} from "./refresh_errors.ts";
+import { clearRefusal, noteRefusal } from "./session_refusal.ts";
 
 /** Which session, and where its endpoints are. */
 export interface SessionTarget {
@@ -31,16 +43,14 @@ export interface GetTokenOptions {
    */
   force?: boolean;
   staleToken?: string;
+  /** `sessions.json`, for the refusal note; by default the config dir's. */
+  registry?: Pick<SessionsRegistry, "read" | "update">;
 }
 
 /** The token and whether this call refreshed it. */
 export interface AccessTokenResult {
   tokens: TokenSet;
   refreshed: boolean;
-}
-
-function loginHint(t: SessionTarget): string {
-  return `pup auth login${t.org ? ` --org ${t.org}` : ""}`;
 }
 
 /**
@@ -60,12 +70,13 @@ export async function getAccessToken(
   opts: GetTokenOptions = {},
 ): Promise<AccessTokenResult> {
   const key = orgKey(target.org);
-  const suffix = target.org ? ` (org "${target.org}")` : "";
+  const subject: RefreshSubject = { site: target.site, org: target.org };
+  const login = loginCommand(subject);
   const state = await store.read(target.site);
   const current = state.tokens[key];
   if (!current) {
     throw new AuthRequiredError(
-      `Not logged in to "${target.site}"${suffix}: run '${loginHint(target)}'${
+      `Not logged in to ${sessionName(subject)}: run '${login}'${
         target.org ? "" : ", or set DD_ACCESS_TOKEN, or DD_API_KEY and DD_APP_KEY"
       }`,
     );
@@ -81,58 +92,197 @@ export async function getAccessToken(
     const latest = fresh.tokens[key];
     if (!latest) {
       throw new AuthRequiredError(
-        `Not logged in to "${target.site}"${suffix} any more: run '${loginHint(target)}'`,
+        `Not logged in to ${sessionName(subject)} any more: run '${login}'`,
       );
     }
     const someoneElseRefreshed = opts.force
       ? opts.staleToken !== undefined && latest.access_token !== opts.staleToken
       : !needsRefresh(latest, deps.clock.now());
     if (someoneElseRefreshed) return { tokens: latest, refreshed: false };
+    const standing = tokenState(latest, deps.clock.now());
     if (latest.refresh_token === "") {
       throw new AuthRequiredError(
-        `Token expired for "${target.site}"${suffix} and there is no refresh token: run '${
-          loginHint(target)
-        }' to re-authenticate`,
+        `The access token of ${
+          sessionName(subject)
+        } ${standing} and there is no refresh token: run '${login}'`,
       );
     }
-    if (!fresh.client) {
+    const client = fresh.client;
+    if (!client) {
       throw new AuthRequiredError(
-        `Token expired for "${target.site}"${suffix} and cannot be refreshed: the site's client registration is gone (a 'pup auth logout' of the default session removes it). Run '${
-          loginHint(target)
-        }'`,
+        `The access token of ${
+          sessionName(subject)
+        } ${standing} and cannot be refreshed: the site's client registration is gone (a 'pup auth logout' of the default session removes it). Run '${login}'`,
       );
     }
+    if (client.rejected_at !== undefined) {
+      throw new AuthRequiredError(
+        `The access token of ${
+          sessionName(subject)
+        } ${standing} and cannot be refreshed: the server refused the client registration of "${target.site}" at ${
+          new Date(client.rejected_at * 1000).toISOString()
+        } (invalid_client). Run '${login}': it registers a new client by itself`,
+      );
+    }
+    const registry = opts.registry ?? new SessionsRegistry(deps.configDir);
+    const unfinished = await readRefreshMark(
+      deps.configDir,
+      target.site,
+      key,
+      latest.refresh_token,
+    );
+    await writeRefreshMark(
+      deps.configDir,
+      target.site,
+      key,
+      latest.refresh_token,
+      deps.clock.now(),
+    );
     let renewed: TokenSet;
     try {
       renewed = await refreshAccessToken(deps, {
         tokenUrl: target.endpoints.tokenUrl,
-        client: fresh.client,
+        client,
         refreshToken: latest.refresh_token,
         insecure: target.endpoints.insecure,
       });
     } catch (e) {
-      if (
-        e instanceof OAuthError && (e.error === "invalid_grant" || e.error === "invalid_client")
-      ) {
-        throw new AuthRequiredError(
-          `Token expired for "${target.site}"${suffix} and the refresh was refused (${e.error}${
-            e.description ? `: ${e.description}` : ""
-          }). Run '${loginHint(target)}' to re-authenticate`,
-          { cause: e },
-        );
-      }
-      if (e instanceof PupError) {
-        throw new PupError(
-          e.code,
-          `Token expired for "${target.site}"${suffix} and the refresh failed: ${e.message}. Run 'pup auth refresh' to refresh or '${
-            loginHint(target)
-          }' to re-authenticate`,
-          { cause: e },
-        );
-      }
-      throw e;
+      throw await refused(deps, store, registry, target, { e, latest, client, unfinished });
     }
-    await store.update(target.site, (s) => ({ ...s, tokens: { ...s.tokens, [key]: renewed } }));
-    return { tokens: renewed, refreshed: true };
+    return await merge(deps, store, registry, target, { latest, renewed, client });
   });
+}
+
+/** Notes a refusal (and a rejected client), then builds the error to throw. */
+async function refused(
+  deps: Pick<Deps, "clock" | "configDir">,
+  store: SiteStateStore,
+  registry: Pick<SessionsRegistry, "update">,
+  target: SessionTarget,
+  r: {
+    e: unknown;
+    latest: TokenSet;
+    client: ClientCredentials;
+    unfinished: { startedAt: string; sameToken: boolean } | undefined;
+  },
+): Promise<unknown> {
+  const subject = { site: target.site, org: target.org };
+  const refusal = r.e instanceof OAuthError &&
+    (r.e.error === "invalid_grant" || r.e.error === "invalid_client");
+  if (!refusal) {
+    // Nothing was spent: the note of this attempt would only mislead the next refresh.
+    await clearRefreshMark(deps.configDir, target.site, orgKey(target.org));
+    return refreshFailure(subject, r.e, r.latest, deps.clock.now());
+  }
+  const e = r.e as OAuthError;
+  const now = deps.clock.now();
+  // A logout while the request was out revokes the token it carried: that refusal is the logout.
+  const after = await store.update(target.site, (s) => s).catch(() => undefined);
+  if (after && !after.tokens[orgKey(target.org)]) {
+    await clearRefreshMark(deps.configDir, target.site, orgKey(target.org));
+    return loggedOutDuringRefresh(subject);
+  }
+  await noteRefusal(registry, subject, {
+    error: e.error,
+    at: new Date(now).toISOString(),
+    ...(e.description ? { description: e.description } : {}),
+  });
+  let siblings: string[] = [];
+  if (e.error === "invalid_client") {
+    // Marked only if it is still the client we used: a new registration must not be marked.
+    const after = await store.update(
+      target.site,
+      (s) =>
+        s.client?.client_id === r.client.client_id && s.client.rejected_at === undefined
+          ? { ...s, client: { ...s.client, rejected_at: Math.floor(now / 1000) } }
+          : s,
+    ).catch(() => undefined);
+    siblings = Object.entries(after?.tokens ?? {})
+      .filter(([k, t]) => k !== orgKey(target.org) && t.client_id === r.client.client_id)
+      .map(([k]) => k)
+      .filter((k) => k !== "__default__");
+  }
+  return refreshFailure(subject, e, r.latest, now, {
+    unfinishedSince: r.unfinished?.sameToken ? r.unfinished.startedAt : undefined,
+    siblings,
+  });
+}
+
+/**
+ * Saves a refresh result, only into the session it started from: one read-modify-write under
+ * the site's store lock that checks the session still holds the refresh token just spent. A
+ * session logged out (or replaced) meanwhile gets nothing; the new tokens are revoked.
+ */
+async function merge(
+  deps: Pick<Deps, "fetch" | "clock" | "configDir">,
+  store: SiteStateStore,
+  registry: Pick<SessionsRegistry, "read" | "update">,
+  target: SessionTarget,
+  m: { latest: TokenSet; renewed: TokenSet; client: ClientCredentials },
+): Promise<AccessTokenResult> {
+  const key = orgKey(target.org);
+  const subject = { site: target.site, org: target.org };
+  let outcome: "merged" | "gone" | "replaced" = "merged";
+  let stored: TokenSet | undefined;
+  const save = () =>
+    store.update(target.site, (s) => {
+      stored = s.tokens[key];
+      if (!stored) {
+        outcome = "gone";
+        return s;
+      }
+      if (stored.refresh_token !== m.latest.refresh_token) {
+        outcome = "replaced";
+        return s;
+      }
+      outcome = "merged";
+      return { ...s, tokens: { ...s.tokens, [key]: m.renewed } };
+    });
+  try {
+    await save();
+  } catch {
+    try {
+      await save();
+    } catch (again) {
+      await noteRefusal(registry, subject, {
+        error: "save_failed",
+        at: new Date(deps.clock.now()).toISOString(),
+        description: again instanceof Error ? again.message : String(again),
+      });
+      throw unsavedRefresh(subject, `${store.location} (${store.backend})`, again);
+    }
+  }
+  await clearRefreshMark(deps.configDir, target.site, key);
+  if (outcome !== "merged") {
+    await revokeDropped(deps, target, m.client, m.renewed);
+    // A new login replaced the session meanwhile: its tokens are the session now.
+    if (outcome === "replaced" && stored) return { tokens: stored, refreshed: false };
+    throw loggedOutDuringRefresh(subject);
+  }
+  await clearRefusal(registry, subject);
+  return { tokens: m.renewed, refreshed: true };
+}
+
+/** Revokes tokens that will never be stored, best effort (RFC 7009 §2). */
+async function revokeDropped(
+  deps: Pick<Deps, "fetch" | "clock">,
+  target: SessionTarget,
+  client: ClientCredentials,
+  t: TokenSet,
+): Promise<void> {
+  for (
+    const [token, hint] of [[t.refresh_token, "refresh_token"], [
+      t.access_token,
+      "access_token",
+    ]] as const
+  ) {
+    if (token === "" || token === undefined) continue;
+    await revokeToken(deps, {
+      revokeUrl: target.endpoints.revokeUrl,
+      client,
+      token,
+      hint,
+      insecure: target.endpoints.insecure,
+    });
+  }
 }

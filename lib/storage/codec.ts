@@ -166,6 +166,7 @@ export function parseClient(value: unknown, location: string): ClientCredentials
     if (!AUTH_METHODS.has(m)) fail(location, `${where}unknown token_endpoint_auth_method "${m}"`);
     c.token_endpoint_auth_method = m as TokenEndpointAuthMethod;
   }
+  if (value.rejected_at !== undefined) c.rejected_at = int(value, "rejected_at", where, location);
   return c;
 }
 
@@ -214,6 +215,7 @@ export function toWireClient(c: ClientCredentials): ClientCredentials {
   if (c.token_endpoint_auth_method !== undefined) {
     out.token_endpoint_auth_method = c.token_endpoint_auth_method;
   }
+  if (c.rejected_at !== undefined) out.rejected_at = Math.trunc(c.rejected_at);
   return out;
 }
 

@@ -10,11 +10,30 @@ import { StorageCorruptError } from "../errors.ts";
 import { parseJson } from "./codec.ts";
 import { ensureLocksDir, readStoreFile } from "./store_files.ts";
 
-/** One row: `org` null is the default session; `org_uuid` is omitted when unknown. */
+/**
+ * The last time the token endpoint refused this session's refresh, or its new tokens could not
+ * be saved: `auth status` and `auth list` show it without a network call. Cleared by the next
+ * successful refresh or login.
+ */
+export interface Refusal {
+  /** `invalid_grant`, `invalid_client`, or `save_failed` (new tokens that could not be saved). */
+  error: string;
+  /** RFC 3339 UTC. */
+  at: string;
+  /** The server's `error_description` or the store's error, at most 300 characters. */
+  description?: string;
+}
+
+/**
+ * One row: `org` null is the default session; `org_uuid` is omitted when unknown. `refused` is
+ * an extra field (the Rust `pup` ignores unknown fields when it reads and drops them when it
+ * rewrites the file, which only forgets the note).
+ */
 export interface SessionRow {
   site: string;
   org: string | null;
   org_uuid?: string;
+  refused?: Refusal;
 }
 
 /**
@@ -50,19 +69,34 @@ export function parseSessions(text: string, path: string): SessionRow[] {
       org: (r.org as string | null | undefined) ?? null,
     };
     if (typeof r.org_uuid === "string") out.org_uuid = r.org_uuid;
+    const refused = parseRefusal(r.refused);
+    if (refused) out.refused = refused;
     return out;
   });
 }
 
-/** Serializes rows as the Rust `pup` does: pretty JSON, `org_uuid` omitted when absent. */
+/** A note, not data: one that does not have the expected shape is dropped, never an error. */
+function parseRefusal(value: unknown): Refusal | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.error !== "string" || typeof v.at !== "string") return undefined;
+  const out: Refusal = { error: v.error, at: v.at };
+  if (typeof v.description === "string") out.description = v.description;
+  return out;
+}
+
+/**
+ * Serializes rows as the Rust `pup` does: pretty JSON, `org_uuid` omitted when absent; our
+ * `refused` note last, only when present.
+ */
 export function serializeSessions(rows: readonly SessionRow[]): string {
   return JSON.stringify(
-    rows.map((
-      r,
-    ) => (r.org_uuid
-      ? { site: r.site, org: r.org, org_uuid: r.org_uuid }
-      : { site: r.site, org: r.org })
-    ),
+    rows.map((r) => {
+      const out: SessionRow = { site: r.site, org: r.org };
+      if (r.org_uuid) out.org_uuid = r.org_uuid;
+      if (r.refused) out.refused = r.refused;
+      return out;
+    }),
     null,
     2,
   );

@@ -108,6 +108,15 @@ export function siteLockPath(configDir: string, site: string): string {
   return `${configDir}/locks/site_${sanitizeSite(site)}.lock`;
 }
 
+/**
+ * The lock file held while a login finds or registers a site's DCR client, so concurrent first
+ * logins register once. It is not the site lock: registration waits on the network, and the
+ * store's own read-modify-write takes the site lock inside it.
+ */
+export function registrationLockPath(configDir: string, site: string): string {
+  return `${configDir}/locks/register_${sanitizeSite(site)}.lock`;
+}
+
 /** The lock file guarding a refresh of one (site, org) session. */
 export function refreshLockPath(configDir: string, site: string, orgKeyValue: string): string {
   let org = new TextEncoder().encode(orgKeyValue).toHex();

@@ -32,6 +32,12 @@ export interface ClientCredentials {
   site: string;
   client_secret?: string;
   token_endpoint_auth_method?: TokenEndpointAuthMethod;
+  /**
+   * Unix seconds when the token endpoint answered `invalid_client` for this client: the server
+   * no longer knows it, so the next login registers a new one. An extra field the Rust `pup`
+   * ignores when it reads.
+   */
+  rejected_at?: number;
 }
 
 /** Everything stored for one site: tokens keyed by org (`__default__` for none) and the client. */

@@ -11,7 +11,7 @@ import { BodyTooLargeError, json, readBody } from "./http.ts";
 import { parseFault } from "./options.ts";
 import { handleRegister } from "./register.ts";
 import { handleRevoke } from "./revoke.ts";
-import { addFault, expireAll, type MockState } from "./state.ts";
+import { addFault, expireAll, forgetClients, type MockState } from "./state.ts";
 import { handleToken } from "./token.ts";
 
 type Handler = (req: Request, state: MockState) => Promise<Response> | Response;
@@ -50,6 +50,9 @@ const ROUTES: Record<string, Record<string, Handler>> = {
     },
   },
   "/__mock/stats": { GET: (_req, state) => json(200, state.stats) },
+  "/__mock/forget-clients": {
+    POST: (_req, state) => json(200, { forgotten: forgetClients(state) }),
+  },
   "/__mock/expire-all": {
     POST: (_req, state) => {
       expireAll(state);

@@ -197,3 +197,16 @@ export function expireAll(state: MockState): void {
     record.expiresAt = Math.min(record.expiresAt, now);
   }
 }
+
+/**
+ * Forgets every registered client, as a server that lost or deleted its registrations: the
+ * token endpoint then answers `invalid_client` and authorize refuses the client id.
+ *
+ * @param state the mock's state
+ * @returns how many clients were forgotten
+ */
+export function forgetClients(state: MockState): number {
+  const n = state.clients.size;
+  state.clients.clear();
+  return n;
+}

@@ -148,7 +148,7 @@ Deno.test("no credentials at all is AuthRequiredError naming the three ways", as
       assert.ok(e instanceof AuthRequiredError);
       assert.equal(
         e.message,
-        `Not authenticated for "datadoghq.com": run 'pup auth login' for OAuth2, set DD_ACCESS_TOKEN for bearer auth, or set DD_API_KEY and DD_APP_KEY for API+APP key auth`,
+        `Not authenticated for "datadoghq.com": run 'pup auth login --site datadoghq.com' for OAuth2, set DD_ACCESS_TOKEN for bearer auth, or set DD_API_KEY and DD_APP_KEY for API+APP key auth`,
       );
       return true;
     });
@@ -298,7 +298,7 @@ Deno.test("a second 401 after the forced refresh is AuthRequiredError (exit 3), 
       assert.ok(e instanceof AuthRequiredError);
       assert.equal(
         e.message,
-        `GET /api/v1/monitor on "api.datadoghq.com" was refused even after refreshing the access token (HTTP 401: Unauthorized). Run 'pup auth login' to sign in again`,
+        `GET /api/v1/monitor on "api.datadoghq.com" was refused even after refreshing the access token (HTTP 401: Unauthorized). Run 'pup auth login --site datadoghq.com' to sign in again`,
       );
       return true;
     });
@@ -343,7 +343,10 @@ Deno.test("invalid_grant on the refresh is AuthRequiredError that says to log in
     });
     await assert.rejects(call(monitors), (e: Error) => {
       assert.ok(e instanceof AuthRequiredError);
-      assert.match(e.message, /refresh was refused \(invalid_grant: refresh token already used\)/);
+      assert.match(
+        e.message,
+        /server refused to refresh the token of "datadoghq\.com" \(invalid_grant: refresh token already used\).*Run 'pup auth login --site datadoghq\.com'/,
+      );
       assert.match(e.message, /pup auth login/);
       assert.ok(!e.message.includes("refresh-1"));
       return true;
@@ -364,7 +367,7 @@ Deno.test("a dead session with API keys configured falls back to the keys, with 
     await call(monitors);
     assert.match(
       deps.err.text,
-      /^Warning: Token expired for "datadoghq\.com".*Using DD_API_KEY and DD_APP_KEY instead\.\n$/,
+      /^Warning: The access token of "datadoghq\.com" expired 1h0m ago and cannot be refreshed.*Using DD_API_KEY and DD_APP_KEY instead\.\n$/,
     );
   });
 });

@@ -63,7 +63,7 @@ Deno.test("runLoginFlow() reports a failing registration endpoint clearly and st
   }
 });
 
-Deno.test("runLoginFlow() reports a failing token endpoint clearly and stores nothing", async (t) => {
+Deno.test("runLoginFlow() reports a failing token endpoint clearly and stores no session, only the client it registered", async (t) => {
   for (const [name, answer, message] of BAD_ANSWERS) {
     await t.step(name, async () => {
       await withTempDir(async (dir) => {
@@ -81,13 +81,13 @@ Deno.test("runLoginFlow() reports a failing token endpoint clearly and stores no
           return true;
         });
         f.assertAllUsed();
-        assert.deepEqual(await storedFiles(dir), []);
+        assert.deepEqual(await storedFiles(dir), ["client_datadoghq_com.json"]);
       });
     });
   }
 });
 
-Deno.test("runLoginFlow() ends with 'timeout waiting for OAuth callback' when the wait times out, closing the server and storing nothing", async () => {
+Deno.test("runLoginFlow() ends with 'timeout waiting for OAuth callback' when the wait times out, closing the server and storing no session", async () => {
   await withTempDir(async (dir) => {
     const f = new StrictFetch().on("POST", REGISTER, registered);
     const browser = new CallbackBrowser([]);
@@ -101,11 +101,11 @@ Deno.test("runLoginFlow() ends with 'timeout waiting for OAuth callback' when th
     });
     assert.equal(browser.urls.length, 0, "a finished wait must not open the browser");
     await assertPortClosed(h.deps.err.text.match(/Callback server started on: (\S+)/)![1]);
-    assert.deepEqual(await storedFiles(dir), []);
+    assert.deepEqual(await storedFiles(dir), ["client_datadoghq_com.json"]);
   });
 });
 
-Deno.test("runLoginFlow() stops on Ctrl-C with InterruptedError (exit 130), closes the server and writes nothing", async () => {
+Deno.test("runLoginFlow() stops on Ctrl-C with InterruptedError (exit 130), closes the server and writes no session", async () => {
   await withTempDir(async (dir) => {
     const f = new StrictFetch().on("POST", REGISTER, registered);
     const ctrlC = new AbortController();
@@ -120,7 +120,7 @@ Deno.test("runLoginFlow() stops on Ctrl-C with InterruptedError (exit 130), clos
       return true;
     });
     await assertPortClosed(browser.authorize.searchParams.get("redirect_uri")!);
-    assert.deepEqual(await storedFiles(dir), []);
+    assert.deepEqual(await storedFiles(dir), ["client_datadoghq_com.json"]);
   });
 });
 

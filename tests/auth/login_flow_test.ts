@@ -192,7 +192,7 @@ Deno.test("runLoginFlow() prints the paste instructions when no browser opens, a
   });
 });
 
-Deno.test("runLoginFlow() with --no-browser never opens one, and a pasted URL of another login ends with 'state parameter mismatch (CSRF protection)', storing nothing", async () => {
+Deno.test("runLoginFlow() with --no-browser never opens one, and a pasted URL of another login ends with 'state parameter mismatch (CSRF protection)', storing no session", async () => {
   await withTempDir(async (dir) => {
     const f = new StrictFetch().on("POST", REGISTER, registered);
     const base = makeDeps({
@@ -208,7 +208,7 @@ Deno.test("runLoginFlow() with --no-browser never opens one, and a pasted URL of
     });
     assert.match(h.deps.err.text, /Not opening a browser \(--no-browser\)\. Visit this URL/);
     f.assertAllUsed();
-    assert.deepEqual(await storedFiles(dir), []);
+    assert.deepEqual(await storedFiles(dir), ["client_datadoghq_com.json"]);
   });
 });
 
@@ -227,7 +227,7 @@ Deno.test("runLoginFlow() refuses a callback with a wrong or missing state and k
   });
 });
 
-Deno.test("runLoginFlow() ends with the server's error and description when the callback carries error, storing nothing", async () => {
+Deno.test("runLoginFlow() ends with the server's error and description when the callback carries error, storing no session", async () => {
   await withTempDir(async (dir) => {
     const f = new StrictFetch().on("POST", REGISTER, registered);
     const browser = new CallbackBrowser([(state) => ({
@@ -244,7 +244,7 @@ Deno.test("runLoginFlow() ends with the server's error and description when the 
       return true;
     });
     f.assertAllUsed();
-    assert.deepEqual(await storedFiles(dir), []);
+    assert.deepEqual(await storedFiles(dir), ["client_datadoghq_com.json"]);
   });
 });
 

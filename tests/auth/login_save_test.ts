@@ -194,3 +194,33 @@ Deno.test("saveLogin() of a named session never prunes default rows", async () =
     ]);
   });
 });
+
+Deno.test("saveLogin() whose sessions.json row cannot be written puts the token slot back, leaving no tokens without a row", async () => {
+  await withTempDir(async (dir) => {
+    const store = new FileStore(dir);
+    await saveLogin(store, new SessionsRegistry(dir), login({ label: "kept" }));
+    const before = await Deno.readTextFile(`${dir}/tokens_datadoghq_com.json`);
+    const failing = {
+      update: () => Promise.reject(new Error(`No space left on device: '${dir}/sessions.json'`)),
+    };
+    await assert.rejects(
+      saveLogin(store, failing, login({ label: "new", tokens: tokens("second") })),
+      /No space left on device/,
+    );
+    assert.equal(await Deno.readTextFile(`${dir}/tokens_datadoghq_com.json`), before);
+  });
+});
+
+Deno.test("saveLogin() of a bare login reports the other site whose default session it replaced", async () => {
+  await withTempDir(async (dir) => {
+    const store = new FileStore(dir);
+    const registry = new SessionsRegistry(dir);
+    await saveLogin(
+      store,
+      registry,
+      login({ label: null, site: "datadoghq.eu", startSite: "datadoghq.eu" }),
+    );
+    const { replacedDefaults } = await saveLogin(store, registry, login({ label: null }));
+    assert.deepEqual(replacedDefaults, ["datadoghq.eu"]);
+  });
+});

@@ -212,7 +212,7 @@ Deno.test("pup api exits 3 naming the three ways to authenticate when there is n
     assert.equal(await runCli(["api", "/api/v1/validate"], d), 3);
     assert.match(
       d.err.text,
-      /^Error: Not authenticated for "datadoghq\.com": run 'pup auth login'/,
+      /^Error: Not authenticated for "datadoghq\.com": run 'pup auth login --site datadoghq\.com'/,
     );
     assert.equal(mock.stats().apiRequests, 0);
   });

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { runAuthList } from "../../lib/cli/commands/auth_list.ts";
 import { runCli } from "../../lib/cli/run_cli.ts";
 import { makeDeps, withTempDir } from "../_fakes/fake_deps.ts";
+import { SessionsRegistry } from "../../lib/storage/sessions.ts";
+import { rustSessions } from "../_fakes/rust_reader.ts";
 
 async function rustConfigDir(dir: string): Promise<void> {
   for (
@@ -83,5 +85,37 @@ Deno.test("auth list exits 1 naming sessions.json when it is corrupt, and leaves
     assert.equal(await runCli(["auth", "list"], deps), 1);
     assert.match(deps.err.text, /sessions\.json/);
     assert.equal(await Deno.readTextFile(`${dir}/sessions.json`), '{"site":');
+  });
+});
+
+Deno.test("auth list says 'expiring in 4m0s' inside the refresh window, not 'expired'", async () => {
+  await withTempDir(async (dir) => {
+    await rustConfigDir(dir);
+    const tokens = JSON.parse(await Deno.readTextFile(`${dir}/tokens_datadoghq_com.json`));
+    const issued = tokens.__default__.issued_at + tokens.__default__.expires_in;
+    const deps = makeDeps({ configDir: dir, nowMs: (issued - 240) * 1000 });
+    assert.equal(await runAuthList({ output: "table" }, deps), 0);
+    assert.match(deps.out.text, /expiring in 4m0s/);
+    const json = makeDeps({ configDir: dir, nowMs: (issued - 240) * 1000 });
+    await runAuthList({}, json);
+    assert.equal(JSON.parse(json.out.text)[0].status, "expiring");
+  });
+});
+
+Deno.test("auth list shows a remembered refusal and exits 3, keeping sessions.json readable by the Rust pup", async () => {
+  await withTempDir(async (dir) => {
+    await rustConfigDir(dir);
+    const registry = new SessionsRegistry(dir);
+    await registry.update((rows) =>
+      rows.map((r) =>
+        r.org === "eu-team"
+          ? { ...r, refused: { error: "invalid_grant", at: "2026-02-04T12:00:00Z" } }
+          : r
+      )
+    );
+    rustSessions(await Deno.readTextFile(`${dir}/sessions.json`));
+    const deps = makeDeps({ configDir: dir, nowMs: 1770202800 * 1000 });
+    assert.equal(await runAuthList({ output: "table" }, deps), 3);
+    assert.match(deps.out.text, /eu-team .*refused 2026-02-04T12:00:00Z \(invalid_grant\)/);
   });
 });

@@ -71,7 +71,10 @@ Deno.test("auth refresh exits 3 with what to run when there is nothing to refres
     await withTempDir(async (dir) => {
       const deps = makeDeps({ configDir: dir, env: { DD_SITE: "datadoghq.eu" } });
       assert.equal(await runCli(["auth", "refresh"], deps), 3);
-      assert.match(deps.err.text, /Error: Not logged in to "datadoghq\.eu": run 'pup auth login'/);
+      assert.match(
+        deps.err.text,
+        /Error: Not logged in to "datadoghq\.eu": run 'pup auth login --site datadoghq\.eu'/,
+      );
     });
   });
   await t.step("no refresh token", async () => {
@@ -79,7 +82,10 @@ Deno.test("auth refresh exits 3 with what to run when there is nothing to refres
       await copyFixtures(dir, RUST_SESSION);
       const deps = makeDeps({ configDir: dir });
       assert.equal(await runCli(["auth", "refresh", "--org", "prod-child"], deps), 3);
-      assert.match(deps.err.text, /no refresh token: run 'pup auth login --org prod-child'/);
+      assert.match(
+        deps.err.text,
+        /no refresh token: run 'pup auth login --org prod-child --site datadoghq\.com'/,
+      );
     });
   });
   await t.step("no client registration", async () => {
@@ -98,9 +104,14 @@ Deno.test("auth refresh exits 3 when the server refuses the refresh token, and 1
       "invalid_grant",
       jsonResponse(400, { error: "invalid_grant", error_description: "revoked" }),
       3,
-      /refresh was refused \(invalid_grant: revoked\)/,
+      /refused to refresh the token of "datadoghq\.com" \(invalid_grant: revoked\)/,
     ],
-    ["HTTP 503", jsonResponse(503, { error: "temporarily_unavailable" }), 1, /refresh failed/],
+    [
+      "HTTP 503",
+      jsonResponse(503, { error: "temporarily_unavailable" }),
+      1,
+      /refresh of "datadoghq\.com" failed \(temporarily_unavailable\)\. The current access token stays valid for .*run 'pup auth login --site datadoghq\.com'/,
+    ],
   ];
   for (const [name, answer, code, message] of cases) {
     await t.step(name, async () => {

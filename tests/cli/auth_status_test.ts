@@ -108,7 +108,8 @@ Deno.test("auth status counts an expired but refreshable token as authenticated 
     const deps = makeDeps({ configDir: dir, nowMs: ISSUED + 3600_000 - 60_000 });
     assert.equal(await runAuthStatus({}, deps), 0);
     const out = JSON.parse(deps.out.text);
-    assert.equal(out.status, "expired");
+    assert.equal(out.status, "expiring");
+    assert.match(out.status_message, /is expiring in 1m0s; the next API call refreshes it/);
     assert.equal(out.authenticated, true);
   });
 });
@@ -155,5 +156,74 @@ Deno.test("auth status --site takes precedence over DD_SITE", async () => {
     const deps = makeDeps({ configDir: dir, env: { DD_SITE: "datadoghq.eu" } });
     assert.equal(await runCli(["auth", "status", "--site", "app.us5.datadoghq.com"], deps), 3);
     assert.equal(JSON.parse(deps.out.text).site, "us5.datadoghq.com");
+  });
+});
+
+Deno.test("auth status shows a remembered refusal without a network call and exits 3 with the session's login command", async () => {
+  await withTempDir(async (dir) => {
+    await copyFixtures(dir, ["tokens_datadoghq_com.json", "client_datadoghq_com.json"]);
+    await Deno.writeTextFile(
+      `${dir}/sessions.json`,
+      JSON.stringify([{
+        site: "datadoghq.com",
+        org: null,
+        refused: { error: "invalid_grant", at: "2026-02-04T12:00:00Z", description: "revoked" },
+      }]),
+    );
+    // makeDeps' fetch fails the test on any call.
+    const deps = makeDeps({ configDir: dir, nowMs: ISSUED + 60_000 });
+    assert.equal(await runAuthStatus({ output: "table" }, deps), 3);
+    assert.match(
+      deps.out.text,
+      /needs a new login: the server refused its refresh on 2026-02-04T12:00:00Z \(invalid_grant: revoked\); run 'pup auth login --site datadoghq\.com'/,
+    );
+    assert.match(deps.out.text, /Refresh: {2}refused on 2026-02-04T12:00:00Z \(invalid_grant\)/);
+  });
+});
+
+Deno.test("auth status names DD_ACCESS_TOKEN as the credential in use when it overrides a stored session", async () => {
+  await withTempDir(async (dir) => {
+    await copyFixtures(dir, [
+      "tokens_datadoghq_com.json",
+      "client_datadoghq_com.json",
+      "sessions.json",
+    ]);
+    const deps = makeDeps({
+      configDir: dir,
+      nowMs: ISSUED + 60_000,
+      env: { DD_ACCESS_TOKEN: "secret-bearer" },
+    });
+    assert.equal(await runAuthStatus({}, deps), 0);
+    const out = JSON.parse(deps.out.text);
+    assert.equal(out.auth_method, "bearer_token");
+    assert.equal(out.credential, "DD_ACCESS_TOKEN");
+    assert.match(out.status_message, /with DD_ACCESS_TOKEN; it overrides the stored session/);
+    assert.ok(!deps.out.text.includes("secret-bearer"));
+  });
+});
+
+Deno.test("auth status names the API keys when the stored session was refused and the keys are what calls use", async () => {
+  await withTempDir(async (dir) => {
+    await copyFixtures(dir, ["tokens_datadoghq_com.json", "client_datadoghq_com.json"]);
+    await Deno.writeTextFile(
+      `${dir}/sessions.json`,
+      JSON.stringify([{
+        site: "datadoghq.com",
+        org: null,
+        refused: { error: "invalid_client", at: "2026-02-04T12:00:00Z" },
+      }]),
+    );
+    const deps = makeDeps({
+      configDir: dir,
+      nowMs: ISSUED + 60_000,
+      env: { DD_API_KEY: "k", DD_APP_KEY: "a" },
+    });
+    assert.equal(await runAuthStatus({}, deps), 0);
+    const out = JSON.parse(deps.out.text);
+    assert.equal(out.credential, "DD_API_KEY + DD_APP_KEY");
+    assert.match(
+      out.status_message,
+      /the stored session is not used \(the server refused its refresh/,
+    );
   });
 });

@@ -64,7 +64,7 @@ Deno.test("pup auth token exits 3 with the next command when there is no session
     assert.equal(d.out.text, "");
     assert.equal(
       d.err.text.trim(),
-      `Error: No token available for "datadoghq.com" (org "prod"): run 'pup auth login --org prod' or set DD_ACCESS_TOKEN`,
+      `Error: No token available for "datadoghq.com" (org "prod"): run 'pup auth login --org prod --site datadoghq.com' or set DD_ACCESS_TOKEN`,
     );
   });
 });
@@ -78,6 +78,6 @@ Deno.test("pup auth token exits 3 when the expired session has no refresh token,
     const d = makeDeps({ configDir: dir, nowMs: NOW });
     assert.equal(await runCli(["auth", "token"], d), 3);
     assert.equal(d.out.text, "");
-    assert.match(d.err.text, /no refresh token: run 'pup auth login' to re-authenticate/);
+    assert.match(d.err.text, /no refresh token: run 'pup auth login --site datadoghq\.com'/);
   });
 });

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { runConcurrency } from "../../scripts/soak/concurrency.ts";
+import { runSameOrgMixes } from "../../scripts/soak/same_org.ts";
 
 Deno.test("50 concurrent logins, logouts and refreshes of different orgs lose no session", async () => {
   const f = await runConcurrency({ logins: 20, logouts: 15, refreshes: 15, bystanders: 3 });
@@ -17,4 +18,14 @@ Deno.test("50 concurrent logins, logouts and refreshes of different orgs lose no
   assert.equal(f.sessionsNotRemoved, 0);
   assert.equal(f.clientLost, false);
   assert.equal(f.refreshRequests, 15, "one refresh request per refreshed org");
+});
+
+Deno.test("same-org mixes (logout racing refresh, auth token and api on one org, racing first logins) lose and resurrect no session", async () => {
+  const f = await runSameOrgMixes({ races: 10, shared: 20, firstLogins: 10 });
+  assert.deepEqual(f.problems, []);
+  assert.equal(f.processes, 50);
+  assert.equal(f.sessionsLost, 0);
+  assert.equal(f.sessionsResurrected, 0);
+  assert.equal(f.sharedRefreshes, 1, "one refresh for the org shared by 20 processes");
+  assert.equal(f.registrations, 1, "one client registration for 10 racing first logins");
 });

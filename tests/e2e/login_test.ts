@@ -202,7 +202,7 @@ Deno.test({
   },
 });
 
-Deno.test("Ctrl-C while login waits exits 130 and writes nothing", async () => {
+Deno.test("Ctrl-C while login waits exits 130 and writes no session, only the client it registered for the next login", async () => {
   await withMock({ autoApprove: true }, async (mock) => {
     await withConfigDir(async (dir) => {
       const pup = new PupProcess(["auth", "login", "--no-browser"], pupEnv(mock, dir));
@@ -211,7 +211,7 @@ Deno.test("Ctrl-C while login waits exits 130 and writes nothing", async () => {
       const run = await pup.finish();
       assert.equal(run.code, 130, run.stderr);
       assert.match(run.stderr, /Error: Login interrupted \(Ctrl-C\); nothing was saved/);
-      assert.deepEqual(await filesIn(dir), []);
+      assert.deepEqual(await filesIn(dir), ["client_datadoghq_com.json"]);
       assert.equal(mock.stats().tokenRequests.authorization_code, 0);
     });
   });

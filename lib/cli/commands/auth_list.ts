@@ -5,11 +5,13 @@
  * @module
  */
 
-import { expiresAtMs, formatLocalRfc3339, needsRefresh } from "../../auth/expiry.ts";
+import { describeExpiry, expiresAtMs, formatLocalRfc3339 } from "../../auth/expiry.ts";
 import type { Deps } from "../../deps.ts";
 import { orgKey } from "../../storage/codec.ts";
+import type { Refusal } from "../../storage/sessions.ts";
 import type { SiteState } from "../../storage/types.ts";
 import type { GlobalFlags, PupContext } from "../context.ts";
+import { EXIT } from "../exit_codes.ts";
 import { type OutputOptions, outputOptions, renderTable, wantsData, writeData } from "../output.ts";
 import { loadSetup } from "../setup.ts";
 
@@ -30,15 +32,25 @@ export interface SessionListing {
   org_uuid: string | null;
   scopes: string[];
   site: string;
-  status: "valid" | "expired" | "no token";
+  /** "expiring" inside the 5-minute refresh window; "refused" after the server refused it. */
+  status: "valid" | "expiring" | "expired" | "refused" | "no token";
+  /** The last refusal noted for the session, if any (see `auth status`). */
+  refused?: Refusal;
 }
 
-/** Lists the sessions; reads each site's store once. */
+/**
+ * Lists the sessions; reads each site's store once, never the network. A session whose refresh
+ * was refused shows it (and makes the exit code 3); a token inside the refresh window shows
+ * "expiring in 4m0s", not "expired".
+ *
+ * @returns 0, or 3 when a listed session was refused
+ */
 export async function runAuthList(opts: AuthListOptions, deps: Deps): Promise<number> {
   const setup = await loadSetup(deps, {});
   const store = await setup.store();
   const states = new Map<string, SiteState>();
   const listings: SessionListing[] = [];
+  const statusText = new Map<number, string>();
   for (const row of setup.rows) {
     let state = states.get(row.site);
     if (!state) {
@@ -46,6 +58,7 @@ export async function runAuthList(opts: AuthListOptions, deps: Deps): Promise<nu
       states.set(row.site, state);
     }
     const t = state.tokens[orgKey(row.org)];
+    const expiry = t ? describeExpiry(t, deps.clock.now()) : undefined;
     listings.push({
       expires_at: t ? formatLocalRfc3339(expiresAtMs(t)) : null,
       has_refresh: t ? t.refresh_token !== "" : false,
@@ -53,8 +66,10 @@ export async function runAuthList(opts: AuthListOptions, deps: Deps): Promise<nu
       org_uuid: row.org_uuid ?? null,
       scopes: t ? t.scope.split(/\s+/).filter(Boolean).sort() : [],
       site: row.site,
-      status: !t ? "no token" : needsRefresh(t, deps.clock.now()) ? "expired" : "valid",
+      status: !expiry ? "no token" : row.refused ? "refused" : expiry.standing,
+      ...(row.refused ? { refused: row.refused } : {}),
     });
+    if (expiry?.standing === "expiring") statusText.set(listings.length - 1, expiry.phrase);
   }
   if (wantsData(opts, deps.env, deps.io, setup.config.output)) {
     await writeData(deps.io, listings, opts, deps.env, setup.config.output);
@@ -63,17 +78,17 @@ export async function runAuthList(opts: AuthListOptions, deps: Deps): Promise<nu
   } else {
     deps.io.out.write(renderTable(
       ["SITE", "ORG", "ORG UUID", "STATUS", "EXPIRES", "SCOPES"],
-      listings.map((l) => [
+      listings.map((l, i) => [
         l.site,
         l.org ?? "(default)",
         l.org_uuid ?? "-",
-        l.status,
+        l.refused ? `refused ${l.refused.at} (${l.refused.error})` : statusText.get(i) ?? l.status,
         l.expires_at ?? "-",
         String(l.scopes.length),
       ]),
     ));
   }
-  return 0;
+  return listings.some((l) => l.refused) ? EXIT.auth : EXIT.ok;
 }
 
 /** The stricli entry point. */

@@ -53,7 +53,7 @@ export async function runAuthScopes(opts: AuthScopesOptions, deps: Deps): Promis
   if (!tokens) {
     throw new AuthRequiredError(
       `No session for "${site}"${org ? ` (org "${org}")` : ""}: run '${
-        loginCommand({ org })
+        loginCommand({ site, org })
       }' first`,
     );
   }
@@ -66,7 +66,7 @@ export async function runAuthScopes(opts: AuthScopesOptions, deps: Deps): Promis
   }));
   const missing = [...new Set(commands.flatMap((c) => c.missing))].sort();
   const add = missing.length
-    ? `${loginCommand({ org })} --extra-scopes ${missing.join(",")}`
+    ? `${loginCommand({ site, org })} --extra-scopes ${missing.join(",")}`
     : undefined;
   const report = { site, org, scopes, commands, ...(add ? { add_missing: add } : {}) };
   if (wantsData(opts, deps.env, deps.io, setup.config.output)) {

@@ -1,16 +1,21 @@
 /**
  * `pup auth status [--site S]`: the resolved session, from local data only (no network, never a
- * refresh). JSON keys as the Rust `pup` (ref §9.3) plus `status_message` and `storage`.
+ * refresh). JSON keys as the Rust `pup` (ref §9.3) plus `status_message`, `storage`, the
+ * credential an API call would really use (`auth_method`, `credential`: `DD_ACCESS_TOKEN` or API
+ * keys override the session) and the last refusal noted in `sessions.json` (`refused`, exit 3).
  *
  * @module
  */
 
 import {
+  describeExpiry,
   expiresAtMs,
   formatLocalRfc3339,
   formatRemaining,
-  needsRefresh,
 } from "../../auth/expiry.ts";
+import { loginCommand } from "../../auth/login_command.ts";
+import { refusalOf } from "../../auth/session_refusal.ts";
+import type { Refusal } from "../../storage/sessions.ts";
 import type { Deps } from "../../deps.ts";
 import { orgKey } from "../../storage/codec.ts";
 import type { GlobalFlags, PupContext } from "../context.ts";
@@ -41,63 +46,90 @@ export async function runAuthStatus(opts: AuthStatusOptions, deps: Deps): Promis
   const state = await store.read(site);
   const tokens = state.tokens[orgKey(org)];
   const suffix = org ? ` (org: ${org})` : "";
+  const login = loginCommand({ site, org });
+  const bearer = deps.env.DD_ACCESS_TOKEN
+    ? "DD_ACCESS_TOKEN"
+    : setup.config.access_token
+    ? `access_token in ${setup.config.path ?? "config.yaml"}`
+    : undefined;
+  const apiKey = deps.env.DD_API_KEY || setup.config.api_key;
+  const appKey = deps.env.DD_APP_KEY || setup.config.app_key;
   let result: Record<string, unknown>;
-  let authenticated: boolean;
+  let session: { usable: boolean; why?: string } | undefined;
   if (tokens) {
     const now = deps.clock.now();
-    const expired = needsRefresh(tokens, now);
+    const { standing, phrase } = describeExpiry(tokens, now);
     const hasRefresh = tokens.refresh_token !== "";
-    const refreshable = hasRefresh && state.client !== null;
-    authenticated = !expired || refreshable;
-    const left = expiresAtMs(tokens) - now;
-    const message = !expired
-      ? `✅ Authenticated for site: ${site}${suffix}. Token expires in: ${formatRemaining(left)}`
+    const clientRejected = state.client?.rejected_at !== undefined;
+    const refreshable = hasRefresh && state.client !== null && !clientRejected;
+    const refused = refusalOf(setup.rows, { site, org });
+    const usable = !refused && (standing === "valid" || refreshable);
+    const why = refused
+      ? `the server refused its refresh on ${refused.at} (${refused.error}${
+        refused.description ? `: ${refused.description}` : ""
+      })`
+      : !hasRefresh
+      ? "there is no refresh token"
+      : clientRejected
+      ? `the server refused the site's client registration (invalid_client)`
+      : "the site's client registration is gone";
+    session = { usable, why: usable ? undefined : why };
+    const message = refused
+      ? `❌ Session for site: ${site}${suffix} needs a new login: ${why}; run '${login}'`
+      : standing === "valid"
+      ? `✅ Authenticated for site: ${site}${suffix}. Token expires in: ${
+        formatRemaining(expiresAtMs(tokens) - now)
+      }`
       : refreshable
-      ? `⚠️ Token expired for site: ${site}${suffix}; the next API call refreshes it, or run 'pup auth refresh'`
-      : `❌ Token expired for site: ${site}${suffix} and cannot be refreshed${
-        hasRefresh ? " (no client registration for this site)" : ""
-      }; run 'pup auth login${org ? ` --org ${org}` : ""}'`;
+      ? `⚠️ Token for site: ${site}${suffix} is ${phrase}; the next API call refreshes it, or run 'pup auth refresh${
+        org ? ` --org ${org}` : ""
+      }'`
+      : `❌ Token for site: ${site}${suffix} is ${phrase} and cannot be refreshed (${why}); run '${login}'`;
     result = {
-      authenticated,
+      authenticated: usable,
       expires_at: formatLocalRfc3339(expiresAtMs(tokens)),
       has_refresh: hasRefresh,
       org,
       scopes: tokens.scope.split(/\s+/).filter(Boolean).sort(),
       site,
-      status: expired ? "expired" : "valid",
-      status_message: message,
+      status: refused ? "refused" : standing,
+      status_message: message.replace("is expired", "expired"),
       storage: store.backend,
       token_type: tokens.token_type,
+      ...(refused ? { refused } : {}),
     };
   } else {
-    const bearer = deps.env.DD_ACCESS_TOKEN || setup.config.access_token;
-    const apiKey = deps.env.DD_API_KEY || setup.config.api_key;
-    const appKey = deps.env.DD_APP_KEY || setup.config.app_key;
-    const method = bearer ? "bearer_token" : apiKey && appKey ? "api_keys" : undefined;
-    authenticated = method !== undefined;
-    result = method
-      ? {
-        authenticated: true,
-        auth_method: method,
-        org,
-        site,
-        status: "valid",
-        status_message: `✅ Authenticated for site: ${site}${suffix} (${
-          method === "bearer_token" ? "bearer token" : "DD_API_KEY + DD_APP_KEY"
-        })`,
-        storage: store.backend,
-      }
-      : {
-        authenticated: false,
-        org,
-        site,
-        status: "no token",
-        status_message: `❌ Not authenticated for site: ${site}${suffix}; run 'pup auth login${
-          opts.site || setup.resolved.siteSource === "env" ? ` --site ${site}` : ""
-        }${org ? ` --org ${org}` : ""}'`,
-        storage: store.backend,
-      };
+    result = {
+      authenticated: false,
+      org,
+      site,
+      status: "no token",
+      status_message: `❌ Not authenticated for site: ${site}${suffix}; run '${login}'`,
+      storage: store.backend,
+    };
   }
+  // The credential an API call would actually use (see resolveCredential): it may not be the session.
+  const override = bearer
+    ? { method: "bearer_token", name: bearer }
+    : !session?.usable && apiKey && appKey
+    ? { method: "api_keys", name: "DD_API_KEY + DD_APP_KEY" }
+    : undefined;
+  if (override) {
+    const note = !tokens
+      ? ""
+      : override.method === "bearer_token"
+      ? "; it overrides the stored session"
+      : `; the stored session is not used (${session?.why ?? "unusable"})`;
+    result = {
+      ...result,
+      authenticated: true,
+      auth_method: override.method,
+      credential: override.name,
+      status_message: `✅ Authenticated for site: ${site}${suffix} with ${override.name}${note}`,
+    };
+    if (!tokens) result.status = "valid";
+  }
+  const authenticated = result.authenticated as boolean;
   if (wantsData(opts, deps.env, deps.io, setup.config.output)) {
     await writeData(deps.io, result, opts, deps.env, setup.config.output);
   } else {
@@ -105,7 +137,13 @@ export async function runAuthStatus(opts: AuthStatusOptions, deps: Deps): Promis
     if (tokens) {
       lines.push(
         `   Expires:  ${result.expires_at}`,
-        `   Refresh:  ${result.has_refresh ? "yes" : "no"}`,
+        `   Refresh:  ${
+          result.refused
+            ? `refused on ${(result.refused as Refusal).at} (${(result.refused as Refusal).error})`
+            : result.has_refresh
+            ? "yes"
+            : "no"
+        }`,
       );
       lines.push(`   Scopes:   ${(result.scopes as string[]).length}`);
     }

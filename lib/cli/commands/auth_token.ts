@@ -55,7 +55,7 @@ export async function runAuthToken(opts: AuthTokenOptions, deps: Deps): Promise<
   if (!tokens) {
     throw new AuthRequiredError(
       `No token available for "${site}"${org ? ` (org "${org}")` : ""}: run '${
-        loginCommand({ org })
+        loginCommand({ site, org })
       }' or set DD_ACCESS_TOKEN`,
     );
   }

@@ -4,6 +4,7 @@ import {
   authorizeCode,
   exchange,
   postForm,
+  refresh,
   sendJson,
   withMock,
 } from "../../_fakes/_mock_client.ts";
@@ -78,6 +79,21 @@ Deno.test("expireAll expires every issued access token, in process and over HTTP
     assert.equal((await apiGet(mock.url, "/api/v1/validate", second)).status, 200);
     assert.equal((await sendJson(mock.url, "/__mock/expire-all", "POST")).status, 200);
     assert.equal((await apiGet(mock.url, "/api/v1/validate", second)).status, 401);
+  });
+});
+
+Deno.test("forgetClients makes the token endpoint answer invalid_client for every known client, in process and over HTTP", async () => {
+  await withMock({ autoApprove: true }, async (mock) => {
+    const a = await authorizeCode(mock.url);
+    const first = (await exchange(mock.url, a)).body as { refresh_token: string };
+    mock.forgetClients();
+    const refused = await refresh(mock.url, a.clientId, first.refresh_token);
+    assert.equal(refused.status, 401);
+    assert.equal((refused.body as { error: string }).error, "invalid_client");
+    const b = await authorizeCode(mock.url);
+    assert.equal((await sendJson(mock.url, "/__mock/forget-clients", "POST")).status, 200);
+    const again = await exchange(mock.url, b);
+    assert.equal((again.body as { error: string }).error, "invalid_client");
   });
 });
 
