@@ -187,7 +187,10 @@ export async function runLoginFlow(deps: Deps, o: LoginFlowOptions): Promise<Log
     ).catch((e) => rejectedClient(deps, o, client, e));
 
     const label = saveLabel(err, o.org, hint, callback);
-    const orgUuid = callback.dd_oid ?? o.orgUuid ?? null;
+    // The UUID stays with the session until the server's dd_oid says otherwise (then saveLabel
+    // has applied the relabel rule) or the user passes another --org-uuid: every later login
+    // re-sends it, as the docs promise.
+    const orgUuid = callback.dd_oid ?? hint ?? null;
     const { replacedDefaults } = await saveLogin(o.store, o.registry, {
       startSite: o.site,
       site,

@@ -16,6 +16,7 @@ import type { SessionRow, SessionsRegistry } from "../storage/sessions.ts";
 import type { ClientCredentials, SiteStateStore, TokenSet } from "../storage/types.ts";
 import { DEFAULT_ORG_KEY } from "../storage/types.ts";
 import { revokeToken } from "./oauth_client.ts";
+import { tokenClient } from "./token_client.ts";
 
 /** What to log out, and what the revocation may use. */
 export interface LogoutOptions {
@@ -84,12 +85,19 @@ export async function logout(
     let client: ClientCredentials | null = null;
     let dropClient = false;
     let others: string[] = [];
+    let confidential: string[] = [];
     await o.store.update(site, (s) => {
       removed = s.tokens[key];
       client = s.client;
       const tokens = { ...s.tokens };
       delete tokens[key];
       others = Object.keys(tokens).filter((k) => k !== DEFAULT_ORG_KEY);
+      // Only sessions of a confidential client lose their refresh with it: a public client's
+      // sessions refresh with the client_id their own token set holds.
+      confidential = Object.entries(tokens).filter(([k, t]) =>
+        k !== DEFAULT_ORG_KEY && s.client?.client_secret !== undefined &&
+        t.client_id === s.client.client_id
+      ).map(([k]) => k);
       const hadDefault = removed !== undefined ||
         rowsBefore.some((r) => r.org === null && r.site === site);
       // A lone client with only named sessions left is theirs: keep it for their refresh.
@@ -98,9 +106,7 @@ export async function logout(
     });
     if (dropClient) {
       report.clients_removed.push(site);
-      const rowOrgs = rowsBefore.filter((r) => r.site === site && r.org !== null)
-        .map((r) => r.org!);
-      const orgs = [...new Set([...others, ...rowOrgs])].sort();
+      const orgs = [...new Set(confidential)].sort();
       if (orgs.length > 0) report.stranded.push({ site, orgs });
     }
     if (removed) pending.push({ site, tokens: removed, client });
@@ -133,18 +139,7 @@ async function revokeBoth(
     return none(`'${p.site}' is not a trusted host, so no token was sent there`);
   }
   // Tokens belong to the client that obtained them; a different stored client cannot revoke.
-  const client: ClientCredentials | undefined =
-    p.client && (p.tokens.client_id === "" || p.client.client_id === p.tokens.client_id)
-      ? p.client
-      : p.tokens.client_id !== ""
-      ? {
-        client_id: p.tokens.client_id,
-        client_name: "",
-        redirect_uris: [],
-        registered_at: 0,
-        site: p.site,
-      }
-      : undefined;
+  const client = tokenClient(p.tokens, p.client, p.site);
   if (!client) return none(`no client registration is known for ${p.site}`);
   let endpoints;
   try {

@@ -15,6 +15,7 @@ import { SessionsRegistry } from "../storage/sessions.ts";
 import { ensureLocksDir, refreshLockPath } from "../storage/store_files.ts";
 import type { ClientCredentials, SiteStateStore, TokenSet } from "../storage/types.ts";
 import { needsRefresh } from "./expiry.ts";
+import { tokenClient } from "./token_client.ts";
 import { loginCommand } from "./login_command.ts";
 import { refreshAccessToken, revokeToken } from "./oauth_client.ts";
 import { clearRefreshMark, readRefreshMark, writeRefreshMark } from "./refresh_mark.ts";
@@ -107,7 +108,7 @@ export async function getAccessToken(
         } ${standing} and there is no refresh token: run '${login}'`,
       );
     }
-    const client = fresh.client;
+    const client = tokenClient(latest, fresh.client, target.site);
     if (!client) {
       throw new AuthRequiredError(
         `The access token of ${

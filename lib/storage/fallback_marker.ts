@@ -4,8 +4,9 @@
  * login (a kernel keyring this process may add to but not read back, as in some containers).
  * Later commands skip that store, so the sessions the login saved in files are the ones they
  * read; without it, the next `auth status` would read the (empty) keychain and say "not logged
- * in". The warning is printed once, when the marker is written; `auth status` and `auth login`
- * name the fallback in their own output. Deleting the file makes pup try the store again.
+ * in". Every fallback warning is printed once per machine state (the lines already shown are
+ * kept here too); `auth status` and `auth login` name the fallback in their own output (the
+ * store's location). Deleting the file makes pup try the store again and warn again.
  *
  * @module
  */
@@ -24,6 +25,8 @@ export interface FallbackMarker {
   reason: string;
   /** When it was written (RFC 3339). */
   since: string;
+  /** Fallback warnings already shown on this machine (each is shown once). */
+  warned: string[];
 }
 
 /**
@@ -36,10 +39,15 @@ export async function readFallbackMarker(configDir: string): Promise<FallbackMar
     const text = await readStoreFile(`${configDir}/${FALLBACK_MARKER}`);
     if (text === undefined) return undefined;
     const v = JSON.parse(text);
-    if (!Array.isArray(v?.skip) || !v.skip.every((s: unknown) => typeof s === "string")) {
-      return undefined;
-    }
-    return { skip: v.skip, reason: String(v.reason ?? ""), since: String(v.since ?? "") };
+    const strings = (x: unknown): string[] =>
+      Array.isArray(x) ? x.filter((s): s is string => typeof s === "string") : [];
+    if (v === null || typeof v !== "object") return undefined;
+    return {
+      skip: strings(v.skip),
+      reason: String(v.reason ?? ""),
+      since: String(v.since ?? ""),
+      warned: strings(v.warned),
+    };
   } catch {
     return undefined;
   }
@@ -62,6 +70,35 @@ export async function writeFallbackMarker(
   const old = await readFallbackMarker(configDir);
   const skip = [...new Set([...(old?.skip ?? []), backend])];
   await ensurePrivateDir(configDir);
-  const marker: FallbackMarker = { skip, reason, since: now.toISOString() };
+  const marker: FallbackMarker = {
+    skip,
+    reason,
+    since: now.toISOString(),
+    warned: old?.warned ?? [],
+  };
+  await atomicWrite(`${configDir}/${FALLBACK_MARKER}`, `${JSON.stringify(marker, null, 2)}\n`);
+}
+
+/**
+ * Remembers that a fallback warning was shown, so the same one is not shown again while the
+ * machine stays in that state (a different reason is a new state, and is shown). Written only
+ * when the config dir exists: a first command on a new machine does not create it for this.
+ *
+ * @param configDir the config dir
+ * @param line the warning as printed
+ */
+export async function recordWarning(configDir: string, line: string): Promise<void> {
+  try {
+    if (!(await Deno.stat(configDir)).isDirectory) return;
+  } catch {
+    return;
+  }
+  const old = await readFallbackMarker(configDir);
+  const marker: FallbackMarker = {
+    skip: old?.skip ?? [],
+    reason: old?.reason ?? "",
+    since: old?.since ?? "",
+    warned: [...(old?.warned ?? []).filter((w) => w !== line), line].slice(-10),
+  };
   await atomicWrite(`${configDir}/${FALLBACK_MARKER}`, `${JSON.stringify(marker, null, 2)}\n`);
 }

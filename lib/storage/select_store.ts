@@ -25,7 +25,7 @@
 import type { Deps, OsName } from "../deps.ts";
 import { StorageUnavailableError } from "../errors.ts";
 import { KernelKeyring } from "./kernel_keyring.ts";
-import { readFallbackMarker, writeFallbackMarker } from "./fallback_marker.ts";
+import { readFallbackMarker, recordWarning, writeFallbackMarker } from "./fallback_marker.ts";
 import { KeychainStore, WriteProbeError } from "./keychain_store.ts";
 import { MacosKeychain } from "./macos_keychain.ts";
 import { StoreAbsentError } from "./run_tool.ts";
@@ -96,10 +96,16 @@ export async function selectStore(deps: Deps, opts: SelectStoreOptions): Promise
       } (${marker.reason}); delete "${deps.configDir}/storage_fallback.json" to try it again`
       : undefined,
   };
+  // Each fallback warning once per machine state (issue: it printed on every command).
+  const warnOnce = (line: string) => {
+    if (marker?.warned.includes(line)) return;
+    write(line);
+    return recordWarning(deps.configDir, line).catch(() => {});
+  };
   // The file store is never absent, so the last callback cannot run.
   const store = new FallbackStore(
     [...usable, file],
-    write,
+    warnOnce,
     () => new TypeError("the file store is always available"),
     deps.configDir,
     (backend, reason) =>
@@ -176,7 +182,9 @@ function osCandidates(deps: Deps, os: OsName): Candidate[] {
  */
 class FallbackStore implements SiteStateStore {
   readonly #candidates: Candidate[];
-  readonly #warn: (line: string) => void;
+  readonly #warn: (line: string) => void | Promise<void>;
+  /** Warnings being remembered; awaited before a call returns, so none is lost at exit. */
+  #recording: Promise<void>[] = [];
   readonly #exhausted: (reasons: string[]) => Error;
   readonly #filePath?: string;
   readonly #remember?: (backend: string, reason: string) => Promise<void>;
@@ -189,7 +197,7 @@ class FallbackStore implements SiteStateStore {
 
   constructor(
     candidates: Candidate[],
-    warn: (line: string) => void,
+    warn: (line: string) => void | Promise<void>,
     exhausted: (reasons: string[]) => Error,
     filePath?: string,
     remember?: (backend: string, reason: string) => Promise<void>,
@@ -207,7 +215,10 @@ class FallbackStore implements SiteStateStore {
   }
 
   get location(): string {
-    const note = this.#candidates[this.#index].note;
+    const absent = this.#lastAbsence !== undefined && this.#current.backend === "file"
+      ? `no OS keychain: ${this.#lastAbsence.split(/; |\. /)[0]}`
+      : undefined;
+    const note = this.#candidates[this.#index].note ?? absent;
     return note ? `${this.#current.location} (${note})` : this.#current.location;
   }
 
@@ -255,6 +266,7 @@ class FallbackStore implements SiteStateStore {
       this.#pending = this.#probe(site).finally(() => (this.#pending = undefined));
       await this.#pending;
     }
+    await Promise.all(this.#recording.splice(0));
     if (this.#fatal) throw this.#fatal;
     return this.#current;
   }
@@ -276,8 +288,17 @@ class FallbackStore implements SiteStateStore {
     }
   }
 
+  /** Why the last store was skipped, for `location` (status and login name the fallback). */
+  #lastAbsence?: string;
+
+  #say(line: string): void {
+    const recording = this.#warn(line);
+    if (recording) this.#recording.push(recording);
+  }
+
   #advance(reason: StoreAbsentError): void {
     const from = this.#candidates[this.#index];
+    this.#lastAbsence = reason.message;
     this.#reasons.push(`${from.name}: ${reason.message}`);
     const next = this.#candidates[this.#index + 1];
     if (next === undefined) {
@@ -289,9 +310,9 @@ class FallbackStore implements SiteStateStore {
       const also = from.name === "kernel keyring"
         ? "kernel keyring also unavailable"
         : `${from.name} not available`;
-      this.#warn(`Warning: ${also} (${reason.message}), using file storage (${this.#filePath})`);
+      this.#say(`Warning: ${also} (${reason.message}), using file storage (${this.#filePath})`);
     } else {
-      this.#warn(`Warning: ${from.name} not available (${reason.message}), trying ${next.name}`);
+      this.#say(`Warning: ${from.name} not available (${reason.message}), trying ${next.name}`);
     }
     this.#index++;
     this.#current = next.make();

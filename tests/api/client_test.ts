@@ -92,6 +92,7 @@ Deno.test("credential precedence: DD_ACCESS_TOKEN, then config access_token, the
       assert.deepEqual(await call(monitors, { access_token: "config-token" }), {
         status: 200,
         data: [],
+        credential: "token",
       });
     });
   });
@@ -176,6 +177,7 @@ Deno.test("OAuth-excluded endpoints use API keys even with a session, or fail as
       assert.deepEqual(await call({ method: "DELETE", path: "/api/v2/api_keys/abc" }), {
         status: 204,
         data: null,
+        credential: "keys",
       });
     });
   });

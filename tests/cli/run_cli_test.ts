@@ -26,7 +26,7 @@ Deno.test("pup --help lists the commands on stdout and exits 0", async () => {
 Deno.test("an unknown flag or command is a usage error (exit 2) that points at --help", async () => {
   await withTempDir(async (dir) => {
     for (
-      const argv of [["auth", "status", "--bogus"], ["nope"], ["auth", "status", "-o", "yaml"]]
+      const argv of [["auth", "status", "--bogus"], ["nope"], ["auth", "status", "-o", "xml"]]
     ) {
       const deps = makeDeps({ configDir: dir });
       assert.equal(await runCli(argv, deps), 2, argv.join(" "));

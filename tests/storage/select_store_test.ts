@@ -13,8 +13,9 @@ const ADVAPI32 = await standinLibrary("advapi32");
 /** The Secret Service made absent for real: the loader cannot open this path. */
 const NO_LIBSECRET = { PUP_LIBSECRET_LIB: "/nonexistent/libsecret-1.so.0" };
 
-// Never created: only the write test touches the config dir, and it uses a temp dir.
-const CONFIG_DIR = "/nonexistent/home/.config/pup";
+// Inside a fresh temp dir and never created by these tests, so nothing is remembered between
+// them (warnings are recorded only in a config dir that exists).
+const CONFIG_DIR = `${await Deno.makeTempDir({ prefix: "pup-select-" })}/home/.config/pup`;
 const SITE = "datadoghq.com";
 const ACCOUNT = "state_datadoghq_com";
 const STORED =
@@ -173,7 +174,7 @@ Deno.test("auto-detect with no secure store uses files, warning with the real co
   );
   assert.match(
     lines[1],
-    /^Warning: kernel keyring also unavailable \(Cannot run "keyctl".*\), using file storage \(\/nonexistent\/home\/\.config\/pup\)$/,
+    /^Warning: kernel keyring also unavailable \(Cannot run "keyctl".*\), using file storage \(\/.*\/home\/\.config\/pup\)$/,
   );
   runner.verify();
 });
@@ -303,6 +304,33 @@ Deno.test("auto-detect on macOS without the Security framework warns once, namin
   assert.equal(store.backend, "file");
   assert.match(
     d.err.text,
-    /^Warning: OS keychain not available \(.*\/nonexistent\/Security.*\), using file storage \(\/nonexistent\/home\/\.config\/pup\)\n$/,
+    /^Warning: OS keychain not available \(.*\/nonexistent\/Security.*\), using file storage \(\/.*\/home\/\.config\/pup\)\n$/,
   );
+});
+
+Deno.test("a fallback warning is shown once per machine state, and again when the reason changes", async () => {
+  await withTempDir(async (configDir) => {
+    const run = async (lib: string) => {
+      const d = makeDeps({
+        env: {
+          DD_TOKEN_STORAGE: undefined,
+          PUP_KEYCHAIN_BACKEND: "windows",
+          PUP_ADVAPI32_LIB: lib,
+        },
+        configDir,
+      });
+      const { store } = await selectStore(d, { fileStore: fileStores().make });
+      await store.read(SITE);
+      assert.equal(store.backend, "file");
+      assert.match(
+        store.location,
+        /no OS keychain: Cannot load/,
+        "status still names the fallback",
+      );
+      return d.err.text;
+    };
+    assert.match(await run("/nonexistent/advapi32.dll"), /^Warning: OS keychain not available/);
+    assert.equal(await run("/nonexistent/advapi32.dll"), "", "not repeated");
+    assert.match(await run("/elsewhere/advapi32.dll"), /\/elsewhere\/advapi32\.dll/, "a new state");
+  });
 });
