@@ -1,35 +1,32 @@
 import assert from "node:assert/strict";
-import { httpTimeoutMs, jsonTable, parseDataFlags } from "../../lib/cli/data_call.ts";
+import { checkReadOnly, parseDataFlags } from "../../lib/cli/data_call.ts";
 import { UsageError } from "../../lib/errors.ts";
 
-Deno.test("parseDataFlags() keeps --org, -o and --trust-site", () => {
-  assert.deepEqual(parseDataFlags({ org: "p", output: "table", trustSite: true }), {
-    org: "p",
-    output: "table",
-    trustSite: true,
-  });
-  assert.equal(parseDataFlags({}).trustSite, false);
-});
-
-Deno.test("httpTimeoutMs() is 30 s unless PUP_HTTP_TIMEOUT_MS names a positive integer", () => {
-  assert.equal(httpTimeoutMs({}), 30_000);
-  assert.equal(httpTimeoutMs({ PUP_HTTP_TIMEOUT_MS: "250" }), 250);
-  for (const bad of ["0", "-1", "1.5", "soon"]) {
-    assert.throws(() => httpTimeoutMs({ PUP_HTTP_TIMEOUT_MS: bad }), UsageError, bad);
+Deno.test("read-only mode refuses every method that may change data, naming the call", () => {
+  for (const method of ["POST", "PUT", "PATCH", "DELETE", "post"]) {
+    assert.throws(
+      () => checkReadOnly(true, { method, path: "/api/v1/monitor/1?x=1" }),
+      (e: Error) =>
+        e instanceof UsageError &&
+        e.message.startsWith(`Read-only mode refuses ${method.toUpperCase()} /api/v1/monitor/1:`),
+    );
   }
 });
 
-Deno.test("jsonTable() renders lists of objects and JSON:API data, and leaves other shapes to JSON", () => {
-  assert.equal(
-    jsonTable([{ id: 1, name: "a", nested: { x: 1 } }, { id: 2, name: "b\nc" }]),
-    "ID  NAME\n1   a\n2   b c\n",
-  );
-  assert.equal(
-    jsonTable({ data: [{ id: "x", type: "t", attributes: { status: "ok" } }] }),
-    "ID  STATUS\nx   ok\n",
-  );
-  assert.equal(jsonTable({ valid: true }), undefined);
-  assert.equal(jsonTable([]), undefined);
-  assert.equal(jsonTable([1, 2]), undefined);
-  assert.equal(jsonTable(null), undefined);
+Deno.test("read-only mode lets reads through: GET, HEAD, OPTIONS, and a search marked as a read", () => {
+  for (const method of ["GET", "HEAD", "OPTIONS"]) checkReadOnly(true, { method, path: "/x" });
+  checkReadOnly(true, { method: "POST", path: "/api/v2/logs/events/search" }, true);
+  checkReadOnly(false, { method: "DELETE", path: "/x" });
+});
+
+Deno.test("parseDataFlags() adds --read-only, -v and --jq only when given", () => {
+  assert.deepEqual(parseDataFlags({}), { org: undefined, output: undefined, trustSite: false });
+  assert.deepEqual(parseDataFlags({ readOnly: true, verbose: true, jq: ".a", output: "yaml" }), {
+    org: undefined,
+    output: "yaml",
+    jq: ".a",
+    trustSite: false,
+    readOnly: true,
+    verbose: true,
+  });
 });

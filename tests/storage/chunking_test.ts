@@ -238,6 +238,15 @@ Deno.test("interpretRead() reports a missing chunk, naming it", () => {
   assert.match(r.ok ? "" : r.problem, /chunk "state_datadoghq_com_1" of 3 is missing/);
 });
 
+Deno.test("interpretRead() reports a missing last chunk (the count says 3, chunks 0 and 1 are there)", () => {
+  const vault = new SimVault();
+  vault.rustWrite(JSON.stringify({ v: "x".repeat(2500) }));
+  vault.records.delete(chunkName(ACCOUNT, 2));
+  const r = vault.read();
+  assert.equal(r.ok, false, "a value cut short is never handed back");
+  assert.match(r.ok ? "" : r.problem, /chunk "state_datadoghq_com_2" of 3 is missing/);
+});
+
 Deno.test("interpretRead() reports a count that is not a number", () => {
   const vault = new SimVault();
   vault.rustWrite('{"a":1}');

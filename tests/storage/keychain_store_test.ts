@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { StorageCorruptError } from "../../lib/errors.ts";
-import { KeychainStore, stateAccount } from "../../lib/storage/keychain_store.ts";
+import { KeychainStore, stateAccount, WriteProbeError } from "../../lib/storage/keychain_store.ts";
 import { MemorySecretStore } from "../../lib/storage/memory_secret_store.ts";
 import type { ClientCredentials, SiteState, TokenSet } from "../../lib/storage/types.ts";
 import { withTempDir } from "../_fakes/fake_deps.ts";
@@ -169,5 +169,44 @@ Deno.test("a value the Rust pup would reject is a StorageCorruptError naming the
     await assert.rejects(store.update(SITE, addOrg("b", 2)), named);
     assert.equal(await secrets.get(ACCOUNT), bad);
     assert.equal(secrets.calls.set, 1);
+  });
+});
+
+/** A store with the kernel keyring's kind of limit. */
+class LimitedStore extends CountingStore {
+  readonly maxBytes = 1000;
+}
+
+Deno.test("prepareWrite() refuses a login that would not fit, naming both sizes; nothing is written", async () => {
+  await withTempDir(async (configDir) => {
+    const secrets = new LimitedStore();
+    const store = new KeychainStore({ secrets, configDir });
+    await store.update(SITE, addOrg("a", 1));
+    const before = await secrets.get(ACCOUNT);
+    const stored = new TextEncoder().encode(before!).length;
+    secrets.calls.set = 0;
+    await store.prepareWrite(SITE, 1000 - stored); // exactly at the limit: fine
+    await assert.rejects(
+      store.prepareWrite(SITE, 1001 - stored),
+      /about 1001 bytes, .* holds at most 1000 bytes .* no browser was opened\. Use DD_TOKEN_STORAGE=file/,
+    );
+    assert.equal(await secrets.get(ACCOUNT), before);
+  });
+});
+
+Deno.test("prepareWrite() writes, reads back and removes a throwaway entry, and fails when it cannot", async () => {
+  await withTempDir(async (configDir) => {
+    const secrets = new CountingStore();
+    await new KeychainStore({ secrets, configDir }).prepareWrite(SITE, 10);
+    assert.deepEqual(secrets.calls, { get: 2, set: 1, delete: 1 });
+    const broken = new (class extends CountingStore {
+      override get(account: string) {
+        return account === ACCOUNT ? super.get(account) : Promise.resolve(undefined);
+      }
+    })();
+    await assert.rejects(
+      new KeychainStore({ secrets: broken, configDir }).prepareWrite(SITE, 10),
+      (e: Error) => e instanceof WriteProbeError && /test write failed/.test(e.message),
+    );
   });
 });
