@@ -9,7 +9,7 @@
 import type { Endpoints } from "../config/endpoints.ts";
 import type { Deps } from "../deps.ts";
 import { AuthRequiredError, OAuthError, PupError } from "../errors.ts";
-import { orgKey } from "../storage/codec.ts";
+import { orgKey, tokenFor } from "../storage/codec.ts";
 import { withLock } from "../storage/lock.ts";
 import { ensureLocksDir, refreshLockPath } from "../storage/store_files.ts";
 import type { SiteStateStore, TokenSet } from "../storage/types.ts";
@@ -62,7 +62,7 @@ export async function getAccessToken(
   const key = orgKey(target.org);
   const suffix = target.org ? ` (org "${target.org}")` : "";
   const state = await store.read(target.site);
-  const current = state.tokens[key];
+  const current = tokenFor(state, target.org);
   if (!current) {
     throw new AuthRequiredError(
       `Not logged in to "${target.site}"${suffix}: run '${loginHint(target)}'${
@@ -78,7 +78,7 @@ export async function getAccessToken(
   return await withLock(refreshLockPath(deps.configDir, target.site, key), async () => {
     // Another process may have refreshed while we waited for the lock: re-read under it.
     const fresh = await store.update(target.site, (s) => s);
-    const latest = fresh.tokens[key];
+    const latest = tokenFor(fresh, target.org);
     if (!latest) {
       throw new AuthRequiredError(
         `Not logged in to "${target.site}"${suffix} any more: run '${loginHint(target)}'`,
@@ -109,6 +109,7 @@ export async function getAccessToken(
         client: fresh.client,
         refreshToken: latest.refresh_token,
         insecure: target.endpoints.insecure,
+        knownSecrets: [latest.access_token],
       });
     } catch (e) {
       if (

@@ -10,6 +10,7 @@ import { type ApiRequest, callApi } from "../api/client.ts";
 import { DEFAULT_TIMEOUT_MS } from "../api/http.ts";
 import type { Deps } from "../deps.ts";
 import { UsageError } from "../errors.ts";
+import { stripUnsafe } from "../sanitize.ts";
 import type { GlobalFlags } from "./context.ts";
 import { renderTable, wantsJson, writeJson } from "./output.ts";
 import { sessionTarget } from "./session_target.ts";
@@ -85,8 +86,7 @@ function cell(v: unknown): string {
     : typeof v === "object"
     ? JSON.stringify(v)
     : String(v);
-  // deno-lint-ignore no-control-regex
-  const one = s.replace(/[\u0000-\u001f\u007f]+/g, " ");
+  const one = stripUnsafe(s);
   return one.length > 60 ? `${one.slice(0, 59)}…` : one;
 }
 

@@ -6,6 +6,7 @@
  */
 
 import type { IO } from "../deps.ts";
+import { stripUnsafe } from "../sanitize.ts";
 
 /**
  * Decides the format.
@@ -40,6 +41,8 @@ export function renderTable(
   headers: readonly string[],
   rows: readonly (readonly string[])[],
 ): string {
+  // Cells come from servers and stores: nothing in them may drive the terminal.
+  rows = rows.map((r) => r.map((c) => stripUnsafe(c ?? "")));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]) =>
     cells.map((c, i) => (c ?? "").padEnd(widths[i])).join("  ").trimEnd();

@@ -53,6 +53,6 @@ export function openKeychainStore(
       security: env.PUP_SECURITY_BIN ?? FAKE_SECURITY,
       timeoutMs,
     })
-    : new SecretService({ runner: withEnv, secretTool: env.PUP_SECRET_TOOL_BIN, timeoutMs });
+    : new SecretService({ library: env.PUP_LIBSECRET_LIB, timeoutMs });
   return new KeychainStore({ secrets, configDir });
 }

@@ -55,7 +55,16 @@ Deno.test("deno task compile embeds the whole module graph and npm packages with
     }
     assert.ok(!text.includes('"n":"fast-check"'), "test-only npm packages stay out");
     const perms = metadata(bytes).permissions as Record<string, unknown>;
-    for (const granted of ["allow_env", "allow_ffi", "allow_net", "allow_read", "allow_run", "allow_write"]) {
+    for (
+      const granted of [
+        "allow_env",
+        "allow_ffi",
+        "allow_net",
+        "allow_read",
+        "allow_run",
+        "allow_write",
+      ]
+    ) {
       assert.deepEqual(perms[granted], [], `${granted} granted`);
     }
     assert.equal(perms.allow_sys, null);

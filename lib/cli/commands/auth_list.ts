@@ -7,7 +7,7 @@
 
 import { expiresAtMs, formatLocalRfc3339, needsRefresh } from "../../auth/expiry.ts";
 import type { Deps } from "../../deps.ts";
-import { orgKey } from "../../storage/codec.ts";
+import { tokenFor } from "../../storage/codec.ts";
 import type { SiteState } from "../../storage/types.ts";
 import type { GlobalFlags, PupContext } from "../context.ts";
 import { renderTable, wantsJson, writeJson } from "../output.ts";
@@ -46,7 +46,7 @@ export async function runAuthList(opts: AuthListOptions, deps: Deps): Promise<nu
       state = await store.read(row.site);
       states.set(row.site, state);
     }
-    const t = state.tokens[orgKey(row.org)];
+    const t = tokenFor(state, row.org);
     listings.push({
       expires_at: t ? formatLocalRfc3339(expiresAtMs(t)) : null,
       has_refresh: t ? t.refresh_token !== "" : false,

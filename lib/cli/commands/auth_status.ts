@@ -12,7 +12,7 @@ import {
   needsRefresh,
 } from "../../auth/expiry.ts";
 import type { Deps } from "../../deps.ts";
-import { orgKey } from "../../storage/codec.ts";
+import { tokenFor } from "../../storage/codec.ts";
 import type { GlobalFlags, PupContext } from "../context.ts";
 import { EXIT } from "../exit_codes.ts";
 import { wantsJson, writeJson } from "../output.ts";
@@ -40,7 +40,7 @@ export async function runAuthStatus(opts: AuthStatusOptions, deps: Deps): Promis
   const { site, org } = setup.resolved;
   const store = await setup.store();
   const state = await store.read(site);
-  const tokens = state.tokens[orgKey(org)];
+  const tokens = tokenFor(state, org);
   const suffix = org ? ` (org: ${org})` : "";
   let result: Record<string, unknown>;
   let authenticated: boolean;
