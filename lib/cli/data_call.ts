@@ -12,7 +12,7 @@ import type { Deps } from "../deps.ts";
 import { UsageError } from "../errors.ts";
 import { stripUnsafe } from "../sanitize.ts";
 import type { GlobalFlags } from "./context.ts";
-import { renderTable, wantsJson, writeJson } from "./output.ts";
+import { renderTable, stringifyOrExplain, wantsJson, writeJson } from "./output.ts";
 import { sessionTarget } from "./session_target.ts";
 import { loadSetup } from "./setup.ts";
 
@@ -74,7 +74,11 @@ export async function runDataCall(
     sources: { config: setup.config, store: setup.store },
     http: { timeoutMs },
   }, request);
-  const rendered = wantsJson(opts.output, deps.io, setup.config.output) ? undefined : table(data);
+  let rendered: string | undefined;
+  if (!wantsJson(opts.output, deps.io, setup.config.output)) {
+    stringifyOrExplain(data); // a table's cells serialize nested values: refuse a too-deep one first
+    rendered = table(data);
+  }
   if (rendered === undefined) writeJson(deps.io, data);
   else deps.io.out.write(rendered);
   return 0;

@@ -6,6 +6,7 @@
  */
 
 import type { IO } from "../deps.ts";
+import { PupError } from "../errors.ts";
 import { stripUnsafe } from "../sanitize.ts";
 
 /**
@@ -26,9 +27,34 @@ export function wantsJson(
   return !io.isTerminal;
 }
 
-/** Writes pretty JSON and a newline to stdout. */
+/**
+ * Writes pretty JSON and a newline to stdout.
+ *
+ * @param io stdout
+ * @param value the value
+ * @throws {PupError} OUTPUT_TOO_DEEP for a value nested too deeply to serialize (the runtime's
+ *   "Maximum call stack size exceeded" is never shown)
+ */
 export function writeJson(io: IO, value: unknown): void {
-  io.out.write(`${JSON.stringify(value, null, 2)}\n`);
+  io.out.write(`${stringifyOrExplain(value)}\n`);
+}
+
+/**
+ * `JSON.stringify(value, null, 2)`, or a clear error when the value is nested too deeply.
+ *
+ * @param value the value
+ * @returns the text
+ */
+export function stringifyOrExplain(value: unknown): string {
+  try {
+    return JSON.stringify(value, null, 2);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new PupError(
+      "OUTPUT_TOO_DEEP",
+      "Cannot print the answer: it is nested too deeply (thousands of levels), which no Datadog API returns. Check the site and PUP_MOCK_SERVER; a proxy may be answering instead of Datadog",
+    );
+  }
 }
 
 /**

@@ -10,11 +10,15 @@ import { StorageCorruptError } from "../errors.ts";
 import { parseJson } from "./codec.ts";
 import { ensureLocksDir, readStoreFile } from "./store_files.ts";
 
-/** One row: `org` null is the default session; `org_uuid` is omitted when unknown. */
+/**
+ * One row: `org` null is the default session; `org_uuid` is omitted when unknown. `org_name` is
+ * ours (the org the server said the login went into); the Rust `pup` ignores it.
+ */
 export interface SessionRow {
   site: string;
   org: string | null;
   org_uuid?: string;
+  org_name?: string;
 }
 
 /**
@@ -50,19 +54,23 @@ export function parseSessions(text: string, path: string): SessionRow[] {
       org: (r.org as string | null | undefined) ?? null,
     };
     if (typeof r.org_uuid === "string") out.org_uuid = r.org_uuid;
+    if (typeof r.org_name === "string") out.org_name = r.org_name;
     return out;
   });
 }
 
-/** Serializes rows as the Rust `pup` does: pretty JSON, `org_uuid` omitted when absent. */
+/**
+ * Serializes rows as the Rust `pup` does: pretty JSON, `org_uuid` omitted when absent; our
+ * `org_name` last, only when known.
+ */
 export function serializeSessions(rows: readonly SessionRow[]): string {
   return JSON.stringify(
-    rows.map((
-      r,
-    ) => (r.org_uuid
-      ? { site: r.site, org: r.org, org_uuid: r.org_uuid }
-      : { site: r.site, org: r.org })
-    ),
+    rows.map((r) => {
+      const out: SessionRow = { site: r.site, org: r.org };
+      if (r.org_uuid) out.org_uuid = r.org_uuid;
+      if (r.org_name) out.org_name = r.org_name;
+      return out;
+    }),
     null,
     2,
   );

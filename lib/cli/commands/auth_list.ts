@@ -29,6 +29,8 @@ export interface SessionListing {
   has_refresh: boolean;
   org: string | null;
   org_uuid: string | null;
+  /** The org name the server reported at login, when known (not in the Rust `pup`). */
+  org_name: string | null;
   scopes: string[];
   site: string;
   status: "valid" | "expired" | "no token";
@@ -52,6 +54,7 @@ export async function runAuthList(opts: AuthListOptions, deps: Deps): Promise<nu
       has_refresh: t ? t.refresh_token !== "" : false,
       org: row.org,
       org_uuid: row.org_uuid ?? null,
+      org_name: row.org_name ?? null,
       scopes: t ? t.scope.split(/\s+/).filter(Boolean).sort() : [],
       site: row.site,
       status: !t ? "no token" : needsRefresh(t, deps.clock.now()) ? "expired" : "valid",
@@ -63,10 +66,11 @@ export async function runAuthList(opts: AuthListOptions, deps: Deps): Promise<nu
     deps.io.out.write("No sessions. Run 'pup auth login' to create one.\n");
   } else {
     deps.io.out.write(renderTable(
-      ["SITE", "ORG", "ORG UUID", "STATUS", "EXPIRES", "SCOPES"],
+      ["SITE", "ORG", "ORG NAME", "ORG UUID", "STATUS", "EXPIRES", "SCOPES"],
       listings.map((l) => [
         l.site,
         l.org ?? "(default)",
+        l.org_name ?? "-",
         l.org_uuid ?? "-",
         l.status,
         l.expires_at ?? "-",

@@ -12,7 +12,9 @@ import {
   needsRefresh,
 } from "../../auth/expiry.ts";
 import type { Deps } from "../../deps.ts";
+import { stripUnsafe } from "../../sanitize.ts";
 import { tokenFor } from "../../storage/codec.ts";
+import { findSession } from "../../storage/sessions.ts";
 import type { GlobalFlags, PupContext } from "../context.ts";
 import { EXIT } from "../exit_codes.ts";
 import { wantsJson, writeJson } from "../output.ts";
@@ -70,6 +72,10 @@ export async function runAuthStatus(opts: AuthStatusOptions, deps: Deps): Promis
       storage: store.backend,
       token_type: tokens.token_type,
     };
+    // The org the server reported at login, when known: a login into another org shows here.
+    const row = findSession(setup.rows.filter((r) => r.site === site), org);
+    if (row?.org_name) result.org_name = stripUnsafe(row.org_name);
+    if (row?.org_uuid) result.org_uuid = stripUnsafe(row.org_uuid);
   } else {
     const bearer = deps.env.DD_ACCESS_TOKEN || setup.config.access_token;
     const apiKey = deps.env.DD_API_KEY || setup.config.api_key;
@@ -102,7 +108,14 @@ export async function runAuthStatus(opts: AuthStatusOptions, deps: Deps): Promis
   if (wantsJson(opts.output, deps.io, setup.config.output)) {
     writeJson(deps.io, result);
   } else {
-    const lines = [String(result.status_message)];
+    const lines = [stripUnsafe(String(result.status_message))];
+    if (result.org_name || result.org_uuid) {
+      lines.push(
+        `   Org:      ${result.org_name ?? "(name not reported)"}${
+          result.org_uuid ? ` (${result.org_uuid})` : ""
+        }`,
+      );
+    }
     if (tokens) {
       lines.push(
         `   Expires:  ${result.expires_at}`,
