@@ -2,7 +2,9 @@
  * The loopback HTTP server that receives the authorization redirect (SPEC §4.3). It binds
  * once, on `127.0.0.1`, to the first free port of the DCR allowlist (or the pinned one), and
  * hands requests to the pure {@link handleCallbackRequest}. Unlike the Rust `pup` there is no
- * probe-then-rebind window (ref §12 item 13) and a forged request does not end the wait.
+ * probe-then-rebind window (ref §12 item 13) and a forged request does not end the wait. The
+ * HTTP layer (`loopback_http.ts`) survives accept errors such as EMFILE, caps open connections
+ * and times out idle ones, so a local flood cannot end or stall the login.
  *
  * @module
  */
@@ -14,6 +16,7 @@ import {
   handleCallbackRequest,
   redirectUriFor,
 } from "./callback_handler.ts";
+import { type LoopbackServer, serveLoopback } from "./loopback_http.ts";
 
 /** Where a pinned callback port came from; named in messages. */
 export type CallbackPortSource = "--callback-port" | "PUP_OAUTH_CALLBACK_PORT";
@@ -131,10 +134,10 @@ function listen(opts: CallbackServerOptions): CallbackServer {
 
   const candidates = opts.pinned ? [opts.pinned.port] : [...(opts.ports ?? DCR_REDIRECT_PORTS)];
   const failures: string[] = [];
-  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  let server: LoopbackServer | undefined;
   for (const candidate of candidates) {
     try {
-      server = Deno.serve({ hostname: "127.0.0.1", port: candidate, onListen() {}, handler });
+      server = serveLoopback({ hostname: "127.0.0.1", port: candidate, handler });
       break;
     } catch (e) {
       // A refused --allow-net is a setup error, not a busy port.
@@ -161,10 +164,10 @@ function listen(opts: CallbackServerOptions): CallbackServer {
     );
   }
   const bound = server;
-  port = bound.addr.port;
+  port = bound.port;
 
   function close(): Promise<void> {
-    closing ??= bound.shutdown().then(() => {
+    closing ??= bound.close().then(() => {
       opts.signal?.removeEventListener("abort", onAbort);
       if (!decided) {
         decided = true;

@@ -28,9 +28,9 @@ export interface SessionListing {
   expires_at: string | null;
   has_refresh: boolean;
   org: string | null;
-  org_uuid: string | null;
   /** The org name the server reported at login, when known (not in the Rust `pup`). */
   org_name: string | null;
+  org_uuid: string | null;
   scopes: string[];
   site: string;
   status: "valid" | "expired" | "no token";
@@ -53,8 +53,8 @@ export async function runAuthList(opts: AuthListOptions, deps: Deps): Promise<nu
       expires_at: t ? formatLocalRfc3339(expiresAtMs(t)) : null,
       has_refresh: t ? t.refresh_token !== "" : false,
       org: row.org,
-      org_uuid: row.org_uuid ?? null,
       org_name: row.org_name ?? null,
+      org_uuid: row.org_uuid ?? null,
       scopes: t ? t.scope.split(/\s+/).filter(Boolean).sort() : [],
       site: row.site,
       status: !t ? "no token" : needsRefresh(t, deps.clock.now()) ? "expired" : "valid",
