@@ -85,6 +85,14 @@ export function parseCallbackPort(value: string, source: CallbackPortSource): nu
   return port;
 }
 
+// The OS error in fixed words: the runtime's own text ("(os error 98)") is not for users.
+function bindFailure(e: unknown): string {
+  if (e instanceof Deno.errors.AddrInUse) return "address already in use";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.AddrNotAvailable) return "address not available";
+  return "the operating system refused to listen there";
+}
+
 /**
  * Starts the callback server: binds `127.0.0.1` once, on the pinned port or the first port
  * of `ports` that is free, and serves until the first valid callback or `close()`.
@@ -142,10 +150,10 @@ function listen(opts: CallbackServerOptions): CallbackServer {
     } catch (e) {
       // A refused --allow-net is a setup error, not a busy port.
       if (e instanceof Deno.errors.NotCapable) throw e;
-      failures.push(`${candidate}: ${(e as Error).message}`);
+      failures.push(`${candidate}: ${bindFailure(e)}`);
       if (opts.pinned) {
         throw new CallbackPortError(
-          `Could not bind requested callback port ${candidate}: ${(e as Error).message}. ` +
+          `Could not bind requested callback port ${candidate}: ${bindFailure(e)}. ` +
             `Pick an unused port or ${
               opts.pinned.source === "--callback-port"
                 ? "omit --callback-port"
