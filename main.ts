@@ -55,7 +55,7 @@ async function main(): Promise<number> {
   const runner: CommandRunner = {
     run: async (cmd, args, opts) =>
       (await (realRunner ??= import("./lib/platform/command_runner.ts").then((m) =>
-        m.createCommandRunner()
+        m.createCommandRunner(env)
       )))
         .run(cmd, args, opts),
   };

@@ -8,6 +8,7 @@
 
 import { ApiError } from "../errors.ts";
 import { type BoundedBody, readBoundedBody } from "../http_body.ts";
+import { cleanText } from "../sanitize.ts";
 
 /** The largest answer pup reads; logs searches are the big ones, a few MiB at most. */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -35,10 +36,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function clean(text: string): string {
-  // deno-lint-ignore no-control-regex
-  const s = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").trim();
-  return s.length > MAX_SUMMARY_CHARS ? `${s.slice(0, MAX_SUMMARY_CHARS)}…` : s;
+function clean(text: string, secrets: readonly (string | undefined)[]): string {
+  return cleanText(text, { secrets, max: MAX_SUMMARY_CHARS });
 }
 
 /**
@@ -46,9 +45,13 @@ function clean(text: string): string {
  * or an OAuth-style `error`/`error_description`, or `message`.
  *
  * @param body the read answer
+ * @param secrets the credentials of the request (and any other secret held), redacted
  * @returns the text, cleaned and capped, or `undefined` when the body carries none
  */
-export function errorDetails(body: ApiBody): string | undefined {
+export function errorDetails(
+  body: ApiBody,
+  secrets: readonly (string | undefined)[] = [],
+): string | undefined {
   const j = body.json;
   if (!isObject(j)) return undefined;
   if (Array.isArray(j.errors) && j.errors.length > 0) {
@@ -61,14 +64,16 @@ export function errorDetails(body: ApiBody): string | undefined {
         if (isObject(e) && typeof e.title === "string") return e.title;
         return JSON.stringify(e);
       }).join("; "),
+      secrets,
     );
   }
   if (typeof j.error === "string" && j.error !== "") {
     return clean(
       typeof j.error_description === "string" ? `${j.error}: ${j.error_description}` : j.error,
+      secrets,
     );
   }
-  if (typeof j.message === "string" && j.message !== "") return clean(j.message);
+  if (typeof j.message === "string" && j.message !== "") return clean(j.message, secrets);
   return undefined;
 }
 
@@ -96,10 +101,14 @@ export function describeBodyKind(body: ApiBody): string {
  * One phrase for any failed answer: `HTTP 404: Monitor not found`, or the body's kind.
  *
  * @param body the read answer
+ * @param secrets secrets to redact from the server's text
  * @returns the phrase
  */
-export function describeFailure(body: ApiBody): string {
-  const details = errorDetails(body);
+export function describeFailure(
+  body: ApiBody,
+  secrets: readonly (string | undefined)[] = [],
+): string {
+  const details = errorDetails(body, secrets);
   return details === undefined ? describeBodyKind(body) : `HTTP ${body.status}: ${details}`;
 }
 
@@ -134,9 +143,14 @@ export function processApiSuccess(body: ApiBody, label: RequestLabel): unknown {
  *
  * @param body the read answer (not 2xx)
  * @param label the request, for the message
+ * @param secrets secrets to redact from the server's text
  * @returns an `ApiError` saying what failed and what to do next
  */
-export function apiFailure(body: ApiBody, label: RequestLabel): ApiError {
+export function apiFailure(
+  body: ApiBody,
+  label: RequestLabel,
+  secrets: readonly (string | undefined)[] = [],
+): ApiError {
   const s = body.status;
   const next = s === 404
     ? "Check the path and any id in it"
@@ -148,7 +162,7 @@ export function apiFailure(body: ApiBody, label: RequestLabel): ApiError {
     ? "Check the parameters and the request body"
     : "Check the request and try again";
   return new ApiError(
-    `${label.what} on "${label.host}" failed: ${describeFailure(body)}. ${next}`,
+    `${label.what} on "${label.host}" failed: ${describeFailure(body, secrets)}. ${next}`,
     { status: s },
   );
 }

@@ -165,8 +165,22 @@ export async function callApi(
       credential: credential.kind,
     };
   }
-  if (body.status === 401 || body.status === 403) throw authFailure(body, label, credential, ctx);
-  throw apiFailure(body, label);
+  // The server may quote what it was sent: every credential in play is redacted from its text.
+  const secrets = credentialSecrets(resolved.credential, credential);
+  if (body.status === 401 || body.status === 403) {
+    throw authFailure(body, label, credential, ctx, secrets);
+  }
+  throw apiFailure(body, label, secrets);
+}
+
+function credentialSecrets(...cs: Credential[]): string[] {
+  return cs.flatMap((c) =>
+    c.kind === "token"
+      ? [c.token]
+      : c.kind === "session"
+      ? [c.tokens.access_token, c.tokens.refresh_token]
+      : [c.apiKey, c.appKey ?? ""]
+  );
 }
 
 function authFailure(
@@ -174,9 +188,10 @@ function authFailure(
   label: { what: string; host: string },
   c: Credential,
   ctx: ApiCallContext,
+  secrets: readonly string[],
 ): AuthRequiredError {
   const head = `${label.what} on "${label.host}" was refused`;
-  const why = describeFailure(body);
+  const why = describeFailure(body, secrets);
   const login = loginCommand(ctx.target);
   const denied = body.status === 403;
   let message: string;

@@ -14,7 +14,8 @@ import { loginCommand } from "../auth/login_command.ts";
 import type { FileConfig } from "../config/config_file.ts";
 import type { Deps } from "../deps.ts";
 import { AuthRequiredError } from "../errors.ts";
-import { orgKey } from "../storage/codec.ts";
+import { tokenFor } from "../storage/codec.ts";
+import { checkSecret } from "../sanitize.ts";
 import type { SiteStateStore, TokenSet } from "../storage/types.ts";
 import { keyRequirement } from "./oauth_excluded.ts";
 
@@ -54,6 +55,31 @@ export function authHeaders(c: Credential): Record<string, string> {
     : { "dd-api-key": c.apiKey, "dd-application-key": c.appKey };
 }
 
+/**
+ * The credentials from the environment and config.yaml, each refused when it carries a control
+ * character (a newline would end up quoted in the runtime's header error).
+ *
+ * @param env the environment snapshot
+ * @param config config.yaml values, already checked when the file was read
+ * @returns the API key, application key and access token in force, if any
+ * @throws {UsageError} naming the variable, never its value
+ */
+export function envCredentials(
+  env: Readonly<Record<string, string | undefined>>,
+  config: Pick<FileConfig, "access_token" | "api_key" | "app_key">,
+): { apiKey?: string; appKey?: string; accessToken?: string } {
+  const pick = (name: string, fromConfig: string | undefined) => {
+    const v = env[name];
+    if (v) return checkSecret(v, name);
+    return fromConfig || undefined;
+  };
+  return {
+    apiKey: pick("DD_API_KEY", config.api_key),
+    appKey: pick("DD_APP_KEY", config.app_key),
+    accessToken: pick("DD_ACCESS_TOKEN", config.access_token),
+  };
+}
+
 /** The login command for a session (one helper for every hint; see `lib/auth/login_command.ts`). */
 export { loginCommand } from "../auth/login_command.ts";
 
@@ -77,8 +103,7 @@ export async function resolveCredential(
   method: string,
   path: string,
 ): Promise<ResolvedCredential> {
-  const apiKey = deps.env.DD_API_KEY || sources.config.api_key || undefined;
-  const appKey = deps.env.DD_APP_KEY || sources.config.app_key || undefined;
+  const { apiKey, appKey, accessToken } = envCredentials(deps.env, sources.config);
   const warnings: string[] = [];
   const requirement = keyRequirement(method, path);
   const m = method.toUpperCase();
@@ -97,7 +122,7 @@ export async function resolveCredential(
     );
   }
   if (deps.env.DD_ACCESS_TOKEN) {
-    const token = deps.env.DD_ACCESS_TOKEN;
+    const token = accessToken!;
     return {
       credential: { kind: "token", source: "DD_ACCESS_TOKEN", token },
       refreshed: false,
@@ -110,7 +135,7 @@ export async function resolveCredential(
   }
   const store = await sources.store();
   const state = await store.read(target.site);
-  const stored = state.tokens[orgKey(target.org)];
+  const stored = tokenFor(state, target.org);
   if (stored && !needsRefresh(stored, deps.clock.now())) {
     return { credential: { kind: "session", tokens: stored, store }, refreshed: false, warnings };
   }

@@ -9,6 +9,7 @@
 
 import type { Deps } from "../deps.ts";
 import { ApiError, InterruptedError } from "../errors.ts";
+import { networkErrorKind } from "../network_error.ts";
 import { type ApiBody, readApiBody } from "./api_response.ts";
 
 /** Per-attempt timeout when the caller names none. */
@@ -198,33 +199,10 @@ function networkError(
       { cause: e },
     );
   }
-  const raw = causeChain(e);
-  let reason: string;
-  if (/connection refused|ECONNREFUSED/i.test(raw)) reason = "the connection was refused";
-  else if (
-    /dns error|failed to lookup|name or service not known|no such host|ENOTFOUND/i.test(raw)
-  ) {
-    reason = "the host name could not be resolved (DNS)";
-  } else if (/certificate|tls|ssl/i.test(raw)) reason = "the TLS handshake failed";
-  else if (/reset|broken pipe|connection closed|ECONNRESET/i.test(raw)) {
-    reason = "the connection was closed";
-  } else {
-    // deno-lint-ignore no-control-regex
-    reason = `the request failed (${raw.replace(/[\u0000-\u001f]+/g, " ").slice(0, 200)})`;
-  }
+  const reason = networkErrorKind(e);
   return new ApiError(`Cannot reach "${ctx.host}" for ${ctx.what}: ${reason}. ${next}`, {
     cause: e,
   });
-}
-
-/** The messages of an error and its causes: Deno puts the useful one in `cause`. */
-function causeChain(e: unknown): string {
-  const parts: string[] = [];
-  for (let c = e, depth = 0; c !== undefined && c !== null && depth < 5; depth++) {
-    parts.push(String((c as Error).message ?? c));
-    c = (c as Error).cause;
-  }
-  return parts.join(": ");
 }
 
 function formatMs(ms: number): string {

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { cleanText as clean } from "../sanitize.ts";
 import { errorPage, rejectedPage, successPage } from "./callback_page.ts";
 
 /** The redirect path, matched exactly. */
@@ -210,8 +211,7 @@ function constantTimeEqual(actual: string, expected: string): boolean {
 // needs no more than a few hundred characters.
 function cleanText(value: string | null): string | undefined {
   if (value === null) return undefined;
-  // deno-lint-ignore no-control-regex
-  const cleaned = value.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").trim().slice(0, 500);
+  const cleaned = clean(value, { max: 500 });
   return cleaned === "" ? undefined : cleaned;
 }
 

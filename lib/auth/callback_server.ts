@@ -2,7 +2,9 @@
  * The loopback HTTP server that receives the authorization redirect (SPEC §4.3). It binds
  * once, on `127.0.0.1`, to the first free port of the DCR allowlist (or the pinned one), and
  * hands requests to the pure {@link handleCallbackRequest}. Unlike the Rust `pup` there is no
- * probe-then-rebind window (ref §12 item 13) and a forged request does not end the wait.
+ * probe-then-rebind window (ref §12 item 13) and a forged request does not end the wait. The
+ * HTTP layer (`loopback_http.ts`) survives accept errors such as EMFILE, caps open connections
+ * and times out idle ones, so a local flood cannot end or stall the login.
  *
  * @module
  */
@@ -14,6 +16,7 @@ import {
   handleCallbackRequest,
   redirectUriFor,
 } from "./callback_handler.ts";
+import { type LoopbackServer, serveLoopback } from "./loopback_http.ts";
 
 /** Where a pinned callback port came from; named in messages. */
 export type CallbackPortSource = "--callback-port" | "PUP_OAUTH_CALLBACK_PORT";
@@ -82,6 +85,14 @@ export function parseCallbackPort(value: string, source: CallbackPortSource): nu
   return port;
 }
 
+// The OS error in fixed words: the runtime's own text ("(os error 98)") is not for users.
+function bindFailure(e: unknown): string {
+  if (e instanceof Deno.errors.AddrInUse) return "address already in use";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.AddrNotAvailable) return "address not available";
+  return "the operating system refused to listen there";
+}
+
 /**
  * Starts the callback server: binds `127.0.0.1` once, on the pinned port or the first port
  * of `ports` that is free, and serves until the first valid callback or `close()`.
@@ -131,18 +142,18 @@ function listen(opts: CallbackServerOptions): CallbackServer {
 
   const candidates = opts.pinned ? [opts.pinned.port] : [...(opts.ports ?? DCR_REDIRECT_PORTS)];
   const failures: string[] = [];
-  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  let server: LoopbackServer | undefined;
   for (const candidate of candidates) {
     try {
-      server = Deno.serve({ hostname: "127.0.0.1", port: candidate, onListen() {}, handler });
+      server = serveLoopback({ hostname: "127.0.0.1", port: candidate, handler });
       break;
     } catch (e) {
       // A refused --allow-net is a setup error, not a busy port.
       if (e instanceof Deno.errors.NotCapable) throw e;
-      failures.push(`${candidate}: ${(e as Error).message}`);
+      failures.push(`${candidate}: ${bindFailure(e)}`);
       if (opts.pinned) {
         throw new CallbackPortError(
-          `Could not bind requested callback port ${candidate}: ${(e as Error).message}. ` +
+          `Could not bind requested callback port ${candidate}: ${bindFailure(e)}. ` +
             `Pick an unused port or ${
               opts.pinned.source === "--callback-port"
                 ? "omit --callback-port"
@@ -161,10 +172,10 @@ function listen(opts: CallbackServerOptions): CallbackServer {
     );
   }
   const bound = server;
-  port = bound.addr.port;
+  port = bound.port;
 
   function close(): Promise<void> {
-    closing ??= bound.shutdown().then(() => {
+    closing ??= bound.close().then(() => {
       opts.signal?.removeEventListener("abort", onAbort);
       if (!decided) {
         decided = true;

@@ -15,6 +15,7 @@ import type { ClientCredentials, SiteStateStore } from "../storage/types.ts";
 import { DEFAULT_ORG_KEY } from "../storage/types.ts";
 import { redirectUriFor } from "./callback_handler.ts";
 import { DCR_REDIRECT_PORTS } from "./callback_handler.ts";
+import { stripUnsafe } from "../sanitize.ts";
 import { loginCommand } from "./login_command.ts";
 import { DCR_CLIENT_NAME, registerClient } from "./oauth_client.ts";
 
@@ -90,7 +91,7 @@ export async function ensureClient(
     }));
     // Stored now, so logins waiting on the lock reuse it instead of registering their own.
     const after = await o.store.update(o.site, (s) => ({ ...s, client }));
-    err.write(`✓ Registered client: ${client.client_id}\n`);
+    err.write(`✓ Registered client: ${stripUnsafe(client.client_id)}\n`);
     if (stored) {
       const others = Object.entries(after.tokens)
         .filter(([k, t]) => t.client_id === stored.client_id && k !== (o.org ?? DEFAULT_ORG_KEY))

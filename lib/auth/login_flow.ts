@@ -11,6 +11,7 @@
 import { type Endpoints, endpointsFor } from "../config/endpoints.ts";
 import type { Deps } from "../deps.ts";
 import { InterruptedError, OAuthError } from "../errors.ts";
+import { stripUnsafe } from "../sanitize.ts";
 import type { SessionRow, SessionsRegistry } from "../storage/sessions.ts";
 import type { ClientCredentials, SiteStateStore } from "../storage/types.ts";
 import { buildAuthorizeUrl } from "./authorize_url.ts";
@@ -60,6 +61,8 @@ export interface LoginResult {
   site: string;
   org: string | null;
   org_uuid: string | null;
+  /** The org name the server reported on the callback, if any. */
+  org_name: string | null;
   scopes: string[];
   /** RFC 3339, local time zone, as `auth status` shows it. */
   expires_at: string;
@@ -201,8 +204,20 @@ export async function runLoginFlow(deps: Deps, o: LoginFlowOptions): Promise<Log
       orgUuid,
     });
 
+    // Which org the server put this login in: a login finished by another account's code
+    // (login CSRF from a local process) shows up here rather than silently.
+    const orgName = callback.dd_org_name;
+    if (orgName) {
+      await o.registry.update((rows) =>
+        rows.map((r) =>
+          r.site === site && (r.org || null) === label ? { ...r, org_name: orgName } : r
+        )
+      );
+    }
     err.write(
-      `\n✅ Login successful${suffix(label)}!\n   Access token expires: ${
+      `\n✅ Login successful${suffix(label)}!\n   ${
+        orgLine(orgName, orgUuid)
+      }\n   Access token expires: ${
         formatLocalRfc3339(expiresAtMs(tokens))
       }\n   Token stored in: ${o.store.location}\n`,
     );
@@ -216,6 +231,7 @@ export async function runLoginFlow(deps: Deps, o: LoginFlowOptions): Promise<Log
       site,
       org: label,
       org_uuid: orgUuid,
+      org_name: orgName ?? null,
       scopes: (granted.length > 0 ? granted : [...o.scopes]).sort(),
       expires_at: formatLocalRfc3339(expiresAtMs(tokens)),
       storage: o.store.backend,
@@ -232,6 +248,19 @@ export async function runLoginFlow(deps: Deps, o: LoginFlowOptions): Promise<Log
  */
 function loginBytes(scopes: readonly string[]): number {
   return scopes.join(" ").length + 2 * 1024 + 512;
+}
+
+/**
+ * The line naming the org the server logged into, so an unexpected one is visible.
+ *
+ * @param name the callback's `dd_org_name`, already cleaned
+ * @param uuid the org UUID, if known
+ * @returns e.g. `Org: Acme (3fa85f64-…)`
+ */
+export function orgLine(name: string | undefined, uuid: string | null): string {
+  if (!name && !uuid) return "Org: not reported by the server (check it with 'pup auth status')";
+  const n = name ? stripUnsafe(name) : "(name not reported)";
+  return `Org: ${n}${uuid ? ` (${stripUnsafe(uuid)})` : ""}`;
 }
 
 /** The error of a callback that carried `error` (with this login's state). */

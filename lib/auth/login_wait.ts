@@ -93,7 +93,15 @@ export function startLoginWait(
   const readPastes = async () => {
     deps.io.err.write("> ");
     while (!done) {
-      const line = await deps.io.stdin.readLine();
+      let line: string | null;
+      try {
+        line = await deps.io.stdin.readLine();
+      } catch (e) {
+        // An overlong line is refused with its reason; the login keeps waiting for a real one.
+        if ((e as { code?: string })?.code !== "LINE_TOO_LONG") throw e;
+        deps.io.err.write(`⚠️  ${(e as Error).message}. Paste the full callback URL again:\n> `);
+        continue;
+      }
       // At end of input the paste branch stays pending: the callback or the timeout decides.
       if (done || line === null) return;
       if (line.trim() === "") continue;

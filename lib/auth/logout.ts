@@ -80,14 +80,14 @@ export async function logout(
   const pending: { site: string; tokens: TokenSet; client: ClientCredentials | null }[] = [];
   for (const site of sites) {
     const peek = await o.store.read(site);
-    if (!peek.tokens[key] && (named || !peek.client)) continue;
+    if (!Object.hasOwn(peek.tokens, key) && (named || !peek.client)) continue;
     let removed: TokenSet | undefined;
     let client: ClientCredentials | null = null;
     let dropClient = false;
     let others: string[] = [];
     let confidential: string[] = [];
     await o.store.update(site, (s) => {
-      removed = s.tokens[key];
+      removed = Object.hasOwn(s.tokens, key) ? s.tokens[key] : undefined;
       client = s.client;
       const tokens = { ...s.tokens };
       delete tokens[key];

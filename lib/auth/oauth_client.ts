@@ -11,6 +11,7 @@
 import * as oauth from "oauth4webapi";
 import type { Deps } from "../deps.ts";
 import { AuthRequiredError, OAuthError } from "../errors.ts";
+import { networkErrorKind } from "../network_error.ts";
 import type { ClientCredentials, TokenEndpointAuthMethod, TokenSet } from "../storage/types.ts";
 import {
   DCR_REDIRECT_PORTS,
@@ -142,7 +143,14 @@ export async function exchangeCode(
  */
 export async function refreshAccessToken(
   deps: HttpDeps,
-  p: { tokenUrl: string; client: ClientCredentials; refreshToken: string; insecure: boolean },
+  p: {
+    tokenUrl: string;
+    client: ClientCredentials;
+    refreshToken: string;
+    insecure: boolean;
+    /** Other secrets to redact from the server's text, e.g. the current access token. */
+    knownSecrets?: readonly string[];
+  },
 ): Promise<TokenSet> {
   if (p.refreshToken === "") {
     throw new AuthRequiredError(
@@ -163,7 +171,7 @@ export async function refreshAccessToken(
     clientId: p.client.client_id,
     now: deps.clock.now(),
     previousRefreshToken: p.refreshToken,
-    secrets: [p.refreshToken, p.client.client_secret ?? ""],
+    secrets: [p.refreshToken, p.client.client_secret ?? "", ...(p.knownSecrets ?? [])],
   });
 }
 
@@ -242,7 +250,7 @@ async function send(what: string, url: string, request: () => Promise<Response>)
     }
     const cause = e instanceof DOMException && e.name === "TimeoutError"
       ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`
-      : String((e as Error)?.message ?? e).slice(0, 300);
+      : networkErrorKind(e);
     throw new OAuthError(
       "network_error",
       `The ${what} to "${new URL(url).host}" failed: ${cause}. Check your network ` +

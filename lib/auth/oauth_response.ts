@@ -10,6 +10,7 @@
 import * as oauth from "oauth4webapi";
 import { OAuthError } from "../errors.ts";
 import { type BoundedBody, readBoundedBody } from "../http_body.ts";
+import { cleanText as clean, hasUnsafeChars } from "../sanitize.ts";
 import type { ClientCredentials, TokenSet } from "../storage/types.ts";
 import { DCR_REDIRECT_PORTS, redirectUriFor } from "./callback_handler.ts";
 
@@ -84,7 +85,10 @@ export function processRegistrationResponse(
     registered_at: Math.floor(ctx.now / 1000),
     site: ctx.site,
   };
+  // A client_id or secret that could break a form or header is refused, never stored.
+  refuseUnsafe(j.client_id, "client_id", "DCR registration");
   const secret = typeof j.client_secret === "string" ? j.client_secret : "";
+  refuseUnsafe(secret, "client_secret", "DCR registration");
   const method = j.token_endpoint_auth_method ?? "client_secret_basic";
   if (secret === "" || method === "none") return creds;
   if (method !== "client_secret_basic" && method !== "client_secret_post") {
@@ -158,6 +162,8 @@ export async function processTokenResponse(
         "pup supports only Bearer tokens",
     );
   }
+  refuseUnsafe(t.access_token, "access_token", what);
+  refuseUnsafe(t.refresh_token ?? "", "refresh_token", what);
   const expiresIn = t.expires_in === undefined
     ? DEFAULT_EXPIRES_IN
     : Math.min(Math.floor(t.expires_in), MAX_EXPIRES_IN);
@@ -172,6 +178,28 @@ export async function processTokenResponse(
     scope: t.scope ?? "",
     client_id: ctx.clientId,
   };
+}
+
+/** Longest token or client credential accepted; Datadog's are about 1 KB. */
+export const MAX_CREDENTIAL_CHARS = 16 * 1024;
+
+// Tokens and client credentials go into headers, forms and stores: one with a control or bidi
+// character, or an absurd length, is a server fault and is never stored.
+function refuseUnsafe(value: string, field: string, what: string): void {
+  if (value.length > MAX_CREDENTIAL_CHARS) {
+    throw new OAuthError(
+      "invalid_response",
+      `${what} failed: the server's ${field} is ${value.length} characters long, over pup's ` +
+        `${MAX_CREDENTIAL_CHARS}-character limit; nothing was stored. Run 'pup auth login' to try again`,
+    );
+  }
+  if (hasUnsafeChars(value) || value.trim() !== value) {
+    throw new OAuthError(
+      "invalid_response",
+      `${what} failed: the server's ${field} contains control characters or surrounding ` +
+        "whitespace; nothing was stored. Run 'pup auth login' to try again",
+    );
+  }
 }
 
 function errorCode(body: ResponseBody): string | undefined {
@@ -208,10 +236,7 @@ function summarize(body: ResponseBody, secrets: readonly string[]): string {
 // Server text goes to a terminal: no control characters (escape sequences), no known secret,
 // and a bounded length.
 function cleanText(text: string, secrets: readonly string[], max: number): string {
-  // deno-lint-ignore no-control-regex
-  let s = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").trim();
-  for (const secret of secrets) if (secret.length >= 4) s = s.replaceAll(secret, "[redacted]");
-  return s.length > max ? `${s.slice(0, max)}…` : s;
+  return clean(text, { secrets, max });
 }
 
 function requestFailure(what: string, body: ResponseBody, secrets: readonly string[]): OAuthError {

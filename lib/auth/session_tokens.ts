@@ -8,8 +8,8 @@
 
 import type { Endpoints } from "../config/endpoints.ts";
 import type { Deps } from "../deps.ts";
-import { AuthRequiredError, OAuthError } from "../errors.ts";
-import { orgKey } from "../storage/codec.ts";
+import { AuthRequiredError, OAuthError, PupError } from "../errors.ts";
+import { orgKey, tokenFor } from "../storage/codec.ts";
 import { withLock } from "../storage/lock.ts";
 import { SessionsRegistry } from "../storage/sessions.ts";
 import { ensureLocksDir, refreshLockPath } from "../storage/store_files.ts";
@@ -74,7 +74,7 @@ export async function getAccessToken(
   const subject: RefreshSubject = { site: target.site, org: target.org };
   const login = loginCommand(subject);
   const state = await store.read(target.site);
-  const current = state.tokens[key];
+  const current = tokenFor(state, target.org);
   if (!current) {
     throw new AuthRequiredError(
       `Not logged in to ${sessionName(subject)}: run '${login}'${
@@ -90,7 +90,7 @@ export async function getAccessToken(
   return await withLock(refreshLockPath(deps.configDir, target.site, key), async () => {
     // Another process may have refreshed while we waited for the lock: re-read under it.
     const fresh = await store.update(target.site, (s) => s);
-    const latest = fresh.tokens[key];
+    const latest = tokenFor(fresh, target.org);
     if (!latest) {
       throw new AuthRequiredError(
         `Not logged in to ${sessionName(subject)} any more: run '${login}'`,
@@ -146,6 +146,7 @@ export async function getAccessToken(
         client,
         refreshToken: latest.refresh_token,
         insecure: target.endpoints.insecure,
+        knownSecrets: [latest.access_token],
       });
     } catch (e) {
       throw await refused(deps, store, registry, target, { e, latest, client, unfinished });

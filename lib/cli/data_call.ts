@@ -10,8 +10,16 @@ import { type ApiRequest, callApi } from "../api/client.ts";
 import { DEFAULT_TIMEOUT_MS } from "../api/http.ts";
 import type { Deps } from "../deps.ts";
 import { UsageError } from "../errors.ts";
+import { stripUnsafe } from "../sanitize.ts";
 import type { GlobalFlags } from "./context.ts";
-import { type OutputOptions, outputOptions, renderTable, wantsData, writeData } from "./output.ts";
+import {
+  type OutputOptions,
+  outputOptions,
+  renderTable,
+  stringifyOrExplain,
+  wantsData,
+  writeData,
+} from "./output.ts";
 import { sessionTarget } from "./session_target.ts";
 import { loadSetup } from "./setup.ts";
 
@@ -107,8 +115,11 @@ export async function runDataCall(
     sources: { config: setup.config, store: setup.store },
     http: { timeoutMs, trace },
   }, request);
-  const data_ = wantsData(opts, deps.env, deps.io, setup.config.output);
-  const rendered = data_ ? undefined : table(data);
+  let rendered: string | undefined;
+  if (!wantsData(opts, deps.env, deps.io, setup.config.output)) {
+    stringifyOrExplain(data); // a table's cells serialize nested values: refuse a too-deep one first
+    rendered = table(data);
+  }
   if (rendered === undefined) await writeData(deps.io, data, opts, deps.env, setup.config.output);
   else deps.io.out.write(rendered);
   return 0;
@@ -120,8 +131,7 @@ function cell(v: unknown): string {
     : typeof v === "object"
     ? JSON.stringify(v)
     : String(v);
-  // deno-lint-ignore no-control-regex
-  const one = s.replace(/[\u0000-\u001f\u007f]+/g, " ");
+  const one = stripUnsafe(s);
   return one.length > 60 ? `${one.slice(0, 59)}…` : one;
 }
 

@@ -33,7 +33,7 @@ export function parseFastStatusFlags(
 ): (GlobalFlags & { site?: string }) | undefined {
   const flags: { org?: string; site?: string; output?: "json" | "table" } = {};
   for (let i = 0; i < rest.length; i += 2) {
-    const name = STATUS_FLAGS[rest[i]];
+    const name = Object.hasOwn(STATUS_FLAGS, rest[i]) ? STATUS_FLAGS[rest[i]] : undefined;
     const value = rest[i + 1];
     // Values that look like flags, and repeated flags, are stricli's to judge.
     if (!name || value === undefined || value.startsWith("-") || flags[name] !== undefined) {

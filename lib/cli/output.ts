@@ -10,7 +10,8 @@
  */
 
 import type { IO } from "../deps.ts";
-import { UsageError } from "../errors.ts";
+import { PupError, UsageError } from "../errors.ts";
+import { stripUnsafe } from "../sanitize.ts";
 
 /** Every output format. */
 export const OUTPUT_FORMATS = ["json", "table", "yaml", "csv", "tsv"] as const;
@@ -130,9 +131,34 @@ export async function writeData(
   }
 }
 
-/** Writes pretty JSON and a newline to stdout. */
+/**
+ * Writes pretty JSON and a newline to stdout.
+ *
+ * @param io stdout
+ * @param value the value
+ * @throws {PupError} OUTPUT_TOO_DEEP for a value nested too deeply to serialize (the runtime's
+ *   "Maximum call stack size exceeded" is never shown)
+ */
 export function writeJson(io: IO, value: unknown): void {
-  io.out.write(`${JSON.stringify(value, null, 2)}\n`);
+  io.out.write(`${stringifyOrExplain(value)}\n`);
+}
+
+/**
+ * `JSON.stringify(value, null, 2)`, or a clear error when the value is nested too deeply.
+ *
+ * @param value the value
+ * @returns the text
+ */
+export function stringifyOrExplain(value: unknown): string {
+  try {
+    return JSON.stringify(value, null, 2);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new PupError(
+      "OUTPUT_TOO_DEEP",
+      "Cannot print the answer: it is nested too deeply (thousands of levels), which no Datadog API returns. Check the site and PUP_MOCK_SERVER; a proxy may be answering instead of Datadog",
+    );
+  }
 }
 
 /**
@@ -145,6 +171,8 @@ export function renderTable(
   headers: readonly string[],
   rows: readonly (readonly string[])[],
 ): string {
+  // Cells come from servers and stores: nothing in them may drive the terminal.
+  rows = rows.map((r) => r.map((c) => stripUnsafe(c ?? "")));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]) =>
     cells.map((c, i) => (c ?? "").padEnd(widths[i])).join("  ").trimEnd();

@@ -7,7 +7,19 @@
  */
 
 import type { Deps } from "../deps.ts";
+import { parseMockServer } from "../config/endpoints.ts";
+import { exitCodeFor, formatError } from "./exit_codes.ts";
 import { runFastPath } from "./fast_path.ts";
+
+/**
+ * The one line every command prints while `PUP_MOCK_SERVER` is set.
+ *
+ * @param origin the validated mock origin
+ * @returns the line, without its newline
+ */
+export function mockServerNotice(origin: string): string {
+  return `Note: PUP_MOCK_SERVER is set: every Datadog request goes to ${origin} (a test seam; unset it for real use)`;
+}
 
 /**
  * Runs `pup <argv>`.
@@ -17,6 +29,18 @@ import { runFastPath } from "./fast_path.ts";
  * @returns the process exit code (SPEC §2)
  */
 export async function runCli(argv: readonly string[], deps: Deps): Promise<number> {
+  const mock = deps.env.PUP_MOCK_SERVER;
+  if (mock) {
+    // The seam sends every token to one server: refuse anything but loopback, and say it is on.
+    let origin: string;
+    try {
+      origin = parseMockServer(mock);
+    } catch (e) {
+      deps.io.err.write(formatError(e));
+      return exitCodeFor(e);
+    }
+    deps.io.err.write(`${mockServerNotice(origin)}\n`);
+  }
   const fast = await runFastPath(argv, deps);
   if (fast !== undefined) return fast;
   const { runStricli } = await import("./run_stricli.ts");

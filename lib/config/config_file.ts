@@ -5,6 +5,8 @@
  * @module
  */
 
+import { hasUnsafeChars } from "../sanitize.ts";
+
 /** The keys pup reads from `config.yaml`; unknown keys are ignored as in the Rust `pup`. */
 export interface FileConfig {
   /** The file it came from, when one was found. */
@@ -33,6 +35,8 @@ const STRING_KEYS = [
   "scopes",
   "token_storage",
 ] as const;
+
+const SECRET_KEYS: ReadonlySet<string> = new Set(["api_key", "app_key", "access_token"]);
 
 /** `config.yaml` exists but cannot be used. */
 export class ConfigFileError extends SyntaxError {
@@ -65,8 +69,26 @@ function readIfExists(path: string): string | undefined {
         `Cannot read "${path}": it is a directory; remove it or set PUP_CONFIG_DIR`,
       );
     }
-    throw new ConfigFileError(`Cannot read "${path}": ${(e as Error).message}`);
+    throw new ConfigFileError(`Cannot read "${path}": ${readFailure(e)}`);
   }
+}
+
+// The runtime's own words would name a permission flag (`--allow-all` for /proc/self/environ),
+// which is not what the user should do: say what is wrong with the file instead.
+function readFailure(e: unknown): string {
+  if (e instanceof Deno.errors.PermissionDenied) {
+    return "permission denied; make it readable by you (chmod 600) or move it aside";
+  }
+  if (e instanceof Deno.errors.NotCapable) {
+    return "it points at a file pup may not read (a system or device file); make config.yaml a regular file or move it aside";
+  }
+  if (e instanceof Deno.errors.IsADirectory) {
+    return "it is a directory; remove it or set PUP_CONFIG_DIR";
+  }
+  if (e instanceof TypeError && /utf-?8|decod/i.test(e.message)) {
+    return "it is not UTF-8 text; fix the file or move it aside";
+  }
+  return "the file could not be read; check that it is a regular, readable file or move it aside";
 }
 
 /**
@@ -92,7 +114,16 @@ export async function loadConfigFile(candidates: readonly string[]): Promise<Fil
         }; fix the file or move it aside`,
       );
     }
-    const value = doc.toJS() as unknown;
+    let value: unknown;
+    try {
+      // The yaml library caps alias expansion (a "billion laughs" file) by throwing here.
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      const why = /alias/i.test((e as Error)?.message ?? "")
+        ? "it expands too many aliases (a YAML alias bomb?)"
+        : "its content cannot be turned into settings";
+      throw new ConfigFileError(`Cannot use "${path}": ${why}; fix the file or move it aside`);
+    }
     if (value === null || value === undefined) return { path };
     if (typeof value !== "object" || Array.isArray(value)) {
       throw new ConfigFileError(
@@ -114,6 +145,13 @@ export async function loadConfigFile(candidates: readonly string[]): Promise<Fil
       if (v === undefined || v === null) continue;
       if (typeof v !== "string") {
         throw new ConfigFileError(`Cannot use "${path}"${lineOf(key)}: "${key}" must be a string`);
+      }
+      if (SECRET_KEYS.has(key) && (hasUnsafeChars(v) || v.trim() !== v)) {
+        throw new ConfigFileError(
+          `Cannot use "${path}"${
+            lineOf(key)
+          }: "${key}" contains control characters or surrounding whitespace; write it again without them`,
+        );
       }
       out[key] = v;
     }
@@ -143,6 +181,7 @@ export async function loadConfigFile(candidates: readonly string[]): Promise<Fil
           `Cannot use "${path}"${lineOf("profiles")}: "profiles" must be a mapping of org names`,
         );
       }
+      // Own properties only (see the reader in auth_login): "__proto__" is just a name here.
       out.profiles = {};
       for (const [org, prof] of Object.entries(p as Record<string, unknown>)) {
         const scopes = (prof as Record<string, unknown> | null)?.scopes;
@@ -153,7 +192,12 @@ export async function loadConfigFile(candidates: readonly string[]): Promise<Fil
             }: "profiles.${org}.scopes" must be a comma-separated string`,
           );
         }
-        out.profiles[org] = { scopes: scopes as string | undefined };
+        Object.defineProperty(out.profiles, org, {
+          value: { scopes: scopes as string | undefined },
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
     }
     return out;

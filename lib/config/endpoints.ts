@@ -5,6 +5,8 @@
  * @module
  */
 
+import { UsageError } from "../errors.ts";
+import { stripUnsafe } from "../sanitize.ts";
 import { apiHost, authorizeHost } from "./site.ts";
 
 /** The endpoints of one site. */
@@ -23,10 +25,49 @@ export interface Endpoints {
   insecure: boolean;
 }
 
-/** Whether a URL's host is a loopback address. */
+/**
+ * Whether a URL's host is a loopback address.
+ *
+ * @param url a parsed URL
+ * @returns true for 127.0.0.0/8, `[::1]` and `localhost`
+ */
 export function isLoopbackUrl(url: URL): boolean {
   const h = url.hostname.replace(/^\[|\]$/g, "");
   return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/**
+ * Checks a `PUP_MOCK_SERVER` value: an http or https origin on loopback (127.0.0.0/8, `[::1]`,
+ * `localhost`), with no path beyond `/`, no credentials, query or fragment. The mock receives
+ * every token pup holds, so it must be a server on this machine.
+ *
+ * @param value the variable's value
+ * @returns the origin, e.g. `http://127.0.0.1:8765`
+ * @throws {UsageError} naming the variable (exit 2)
+ */
+export function parseMockServer(value: string): string {
+  const refuse = (why: string): never => {
+    throw new UsageError(
+      `Cannot use PUP_MOCK_SERVER ${JSON.stringify(stripUnsafe(value).slice(0, 200))}: ${why}. ` +
+        "It is a test seam that sends every token to that server: unset it for real use",
+    );
+  };
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return refuse('it is not a URL such as "http://127.0.0.1:8765"');
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    refuse("only http and https URLs are allowed");
+  }
+  if (!isLoopbackUrl(url)) {
+    refuse("only loopback hosts are allowed (127.0.0.0/8, [::1], localhost)");
+  }
+  if (url.username || url.password || url.search || url.hash || url.pathname !== "/") {
+    refuse("give only scheme, host and port, with no path, credentials, query or fragment");
+  }
+  return url.origin;
 }
 
 /**
@@ -35,33 +76,15 @@ export function isLoopbackUrl(url: URL): boolean {
  * @param site a validated site
  * @param mockServer the `PUP_MOCK_SERVER` value, if any
  * @param subdomain an SSO subdomain for the authorize host only (never persisted)
- * @throws {TypeError} when `PUP_MOCK_SERVER` is not an http(s) URL
+ * @throws {UsageError} when `PUP_MOCK_SERVER` is not a loopback http(s) origin
  */
 export function endpointsFor(site: string, mockServer?: string, subdomain?: string): Endpoints {
   let apiBase = `https://${apiHost(site)}`;
   let authBase = `https://${authorizeHost(site, subdomain)}`;
   let insecure = false;
   if (mockServer) {
-    let url: URL;
-    try {
-      url = new URL(mockServer);
-    } catch {
-      throw new TypeError(
-        `Cannot use PUP_MOCK_SERVER "${mockServer}": it is not a URL such as "http://127.0.0.1:8765"`,
-      );
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new TypeError(
-        `Cannot use PUP_MOCK_SERVER "${mockServer}": only http and https URLs are allowed`,
-      );
-    }
-    apiBase = authBase = url.origin;
-    insecure = url.protocol === "http:" && isLoopbackUrl(url);
-    if (url.protocol === "http:" && !insecure) {
-      throw new TypeError(
-        `Cannot use PUP_MOCK_SERVER "${mockServer}": plain http is allowed only on loopback`,
-      );
-    }
+    apiBase = authBase = parseMockServer(mockServer);
+    insecure = apiBase.startsWith("http:");
   }
   return {
     apiBase,

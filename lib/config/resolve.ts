@@ -6,6 +6,7 @@
  */
 
 import { StorageCorruptError, UsageError } from "../errors.ts";
+import { hasUnsafeChars } from "../sanitize.ts";
 import { defaultSessionSites, type SessionRow, sitesForOrg } from "../storage/sessions.ts";
 import { DEFAULT_ORG_KEY } from "../storage/types.ts";
 import type { FileConfig } from "./config_file.ts";
@@ -41,7 +42,8 @@ export interface ResolveInput {
  * Validates an org label from a flag, env or config.
  *
  * @returns the org, or null for the default session (absent or empty)
- * @throws {UsageError} for the reserved `__default__`
+ * @throws {UsageError} for the reserved `__default__`, control, C1 or bidi characters, or a
+ *   whitespace-only name
  */
 export function parseOrg(value: string | undefined): string | null {
   if (value === undefined || value === "") return null;
@@ -50,10 +52,15 @@ export function parseOrg(value: string | undefined): string | null {
       `Cannot use the org name "${DEFAULT_ORG_KEY}": it is reserved for the default session; omit --org for the default session or pick another name`,
     );
   }
-  // Control characters in a label would end up in file and keychain names and in terminals.
-  // deno-lint-ignore no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
-    throw new UsageError(`Cannot use an org name with control characters: pick a plain name`);
+  // Control, C1 and bidi characters in a label would end up in file and keychain names and in
+  // terminals, where they could disguise one org as another.
+  if (hasUnsafeChars(value)) {
+    throw new UsageError(
+      `Cannot use an org name with control or bidi characters: pick a plain name`,
+    );
+  }
+  if (value.trim() === "") {
+    throw new UsageError(`Cannot use a whitespace-only org name: pick a plain name`);
   }
   return value;
 }

@@ -6,6 +6,7 @@
  */
 
 import { PupError } from "../errors.ts";
+import { parseMockServer } from "./endpoints.ts";
 import { isDatadogSite, normalizeSite } from "./site.ts";
 
 /** What may vouch for a host. */
@@ -28,7 +29,12 @@ export interface TrustInputs {
  * @throws {PupError} code UNTRUSTED_SITE, naming the three ways to trust the host
  */
 export function ensureSiteTrusted(site: string, inputs: TrustInputs): string | undefined {
-  if (isDatadogSite(site) || inputs.flag || inputs.mockServer) return undefined;
+  // A mock vouches only once it passed `parseMockServer` (loopback): every host is then it.
+  if (isDatadogSite(site) || inputs.flag) return undefined;
+  if (inputs.mockServer) {
+    parseMockServer(inputs.mockServer);
+    return undefined;
+  }
   const env = (inputs.envValue ?? "").trim().toLowerCase();
   if (env === "1" || env === "true") {
     return `Using non-Datadog host '${site}' (trusted via PUP_TRUST_SITE)`;

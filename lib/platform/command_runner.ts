@@ -34,8 +34,44 @@ export class CommandTimeoutError extends PupError {
 
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
-/** Builds the runner `main.ts` injects, on `Deno.Command`. */
-export function createCommandRunner(): CommandRunner {
+// pup's own seams: a browser or keyctl has no use for them, and they say where tokens live.
+const SEAMS =
+  /^(PUP_(CONFIG_DIR|MOCK_SERVER|KEYCHAIN_BACKEND|TRUST_SITE|OAUTH_CALLBACK_PORT|HTTP_TIMEOUT_MS|[A-Z0-9_]*_LIB|[A-Z0-9_]*_BIN)|DD_TOKEN_STORAGE)$/;
+
+/**
+ * The environment a child process gets: the parent's without Datadog secrets (`DD_API_KEY`,
+ * `DD_APP_KEY`, `DD_ACCESS_TOKEN`, any `DD_*` name with KEY, TOKEN, SECRET or PASSWORD in it)
+ * and without pup's test seams (SPEC §6.3: no secret in a child's environment).
+ *
+ * @param parent the parent's environment
+ * @param extra variables the caller sets for this child, applied last
+ * @returns the child's whole environment
+ */
+export function childEnvironment(
+  parent: Readonly<Record<string, string | undefined>>,
+  extra: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parent)) {
+    if (v === undefined) continue;
+    const upper = k.toUpperCase();
+    if (upper.startsWith("DD_") && /KEY|TOKEN|SECRET|PASSWORD/.test(upper)) continue;
+    if (SEAMS.test(upper)) continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+/**
+ * Builds the runner `main.ts` injects, on `Deno.Command`.
+ *
+ * @param parentEnv the environment children start from, filtered by {@link childEnvironment}
+ * @returns the runner
+ */
+export function createCommandRunner(
+  parentEnv: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
+): CommandRunner {
+  const base = childEnvironment(parentEnv);
   return {
     async run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {
       let child: Deno.ChildProcess;
@@ -45,7 +81,8 @@ export function createCommandRunner(): CommandRunner {
           stdin: opts.stdin === undefined ? "null" : "piped",
           stdout: "piped",
           stderr: "piped",
-          env: opts.env,
+          env: { ...base, ...opts.env },
+          clearEnv: true,
         }).spawn();
       } catch (e) {
         if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {

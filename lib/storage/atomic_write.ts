@@ -6,13 +6,33 @@
  * @module
  */
 
+import { StorageUnavailableError } from "../errors.ts";
+import { fsError, MAX_STORE_FILE_BYTES } from "./store_files.ts";
+
 /**
  * Atomically replaces `path` with `content` (mode 0600 on Unix).
  *
  * @param path the target file; its directory must exist
  * @param content the whole new content
+ * @throws {StorageUnavailableError} when the content is over the size pup reads back
+ *   (`MAX_STORE_FILE_BYTES`: nothing is written then), or naming the file when the OS refuses
  */
 export async function atomicWrite(path: string, content: string): Promise<void> {
+  const bytes = new TextEncoder().encode(content);
+  // Never write what the reader would refuse: the store would be stuck until deleted by hand.
+  if (bytes.length > MAX_STORE_FILE_BYTES) {
+    throw new StorageUnavailableError(
+      `Cannot write "${path}": the new content is ${bytes.length} bytes, over the ${MAX_STORE_FILE_BYTES}-byte limit of a pup store file; nothing was written. A token that large is a server fault: run 'pup auth login' again, or report it`,
+    );
+  }
+  try {
+    await writeAndRename(path, bytes);
+  } catch (e) {
+    throw fsError("write", path, e);
+  }
+}
+
+async function writeAndRename(path: string, bytes: Uint8Array): Promise<void> {
   const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
   const dir = slash >= 0 ? path.slice(0, slash) : ".";
   const base = slash >= 0 ? path.slice(slash + 1) : path;
@@ -20,7 +40,6 @@ export async function atomicWrite(path: string, content: string): Promise<void> 
   const tmp = `${dir}/.${base}.tmp-${suffix}`;
   const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
   try {
-    const bytes = new TextEncoder().encode(content);
     let written = 0;
     while (written < bytes.length) written += await file.write(bytes.subarray(written));
     await file.syncData();

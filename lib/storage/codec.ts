@@ -129,11 +129,13 @@ export function parseTokenMap(
   if (allowLegacy && looksLikeTokenSet(value)) {
     return { [DEFAULT_ORG_KEY]: parseTokenSet(value, "", location) };
   }
-  const map: Record<string, TokenSet> = {};
-  for (const [org, entry] of Object.entries(value)) {
-    map[org] = parseTokenSet(entry, `session "${org}": `, location);
-  }
-  return map;
+  // fromEntries defines own properties: an org named "__proto__" cannot change the prototype.
+  // Readers look orgs up with `tokenFor` (own properties only).
+  return Object.fromEntries(
+    Object.entries(value).map((
+      [org, entry],
+    ) => [org, parseTokenSet(entry, `session "${org}": `, location)]),
+  );
 }
 
 const AUTH_METHODS = new Set(["none", "client_secret_post", "client_secret_basic"]);
@@ -241,6 +243,22 @@ export function sanitizeSite(site: string): string {
   // Validated sites are ASCII; compiling the Unicode-property pattern costs start-up time.
   if (/^[\x20-\x7e]*$/.test(site)) return site.replace(/[^A-Za-z0-9]/g, "_");
   return site.replace(/[^\p{Alphabetic}\p{N}]/gu, "_");
+}
+
+/**
+ * The token set of `org` in a site's state, read as an own property only: an org named
+ * `constructor` or `toString` is not an inherited member of the map.
+ *
+ * @param state a site's state
+ * @param org the org label, null for the default session
+ * @returns the token set, or undefined when that session does not exist
+ */
+export function tokenFor(
+  state: Pick<SiteState, "tokens">,
+  org: string | null | undefined,
+): TokenSet | undefined {
+  const key = orgKey(org);
+  return Object.hasOwn(state.tokens, key) ? state.tokens[key] : undefined;
 }
 
 /** Maps an org label to its token-map key: none or empty is the default slot. */

@@ -23,7 +23,13 @@ export async function withLock<T>(
   fn: () => Promise<T>,
   timeoutMs = DEFAULT_LOCK_TIMEOUT_MS,
 ): Promise<T> {
-  const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+  } catch (e) {
+    const { fsError } = await import("./store_files.ts");
+    throw fsError("create the lock file", path, e);
+  }
   try {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {

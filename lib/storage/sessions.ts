@@ -25,8 +25,8 @@ export interface Refusal {
 }
 
 /**
- * One row: `org` null is the default session; `org_uuid` is omitted when unknown. `refused` is
- * an extra field (the Rust `pup` ignores unknown fields when it reads and drops them when it
+ * One row: `org` null is the default session; `org_uuid` is omitted when unknown. `org_name`
+ * (the org the server said the login went into) and `refused` are extra fields (the Rust `pup` ignores unknown fields when it reads and drops them when it
  * rewrites the file, which only forgets the note).
  */
 export interface SessionRow {
@@ -34,6 +34,7 @@ export interface SessionRow {
   org: string | null;
   org_uuid?: string;
   refused?: Refusal;
+  org_name?: string;
 }
 
 /**
@@ -71,6 +72,7 @@ export function parseSessions(text: string, path: string): SessionRow[] {
     if (typeof r.org_uuid === "string") out.org_uuid = r.org_uuid;
     const refused = parseRefusal(r.refused);
     if (refused) out.refused = refused;
+    if (typeof r.org_name === "string") out.org_name = r.org_name;
     return out;
   });
 }
@@ -87,13 +89,14 @@ function parseRefusal(value: unknown): Refusal | undefined {
 
 /**
  * Serializes rows as the Rust `pup` does: pretty JSON, `org_uuid` omitted when absent; our
- * `refused` note last, only when present.
+ * `org_name` and `refused` note last, only when present.
  */
 export function serializeSessions(rows: readonly SessionRow[]): string {
   return JSON.stringify(
     rows.map((r) => {
       const out: SessionRow = { site: r.site, org: r.org };
       if (r.org_uuid) out.org_uuid = r.org_uuid;
+      if (r.org_name) out.org_name = r.org_name;
       if (r.refused) out.refused = r.refused;
       return out;
     }),

@@ -79,28 +79,80 @@ function unreadable(path: string, e: unknown): StorageUnavailableError {
 }
 
 /**
- * Creates `dir` (and parents) with mode 0700, and tightens an existing one to 0700 on Unix.
+ * Creates `dir` (and parents) with mode 0700 when it is absent. An existing directory is used as
+ * it is, never `chmod`ed: it may be shared (a 1777 dir would lose its sticky bit) or reached
+ * through a symlink; {@link looseDirWarning} says when it is open to others.
  *
  * @param dir the directory
+ * @throws {StorageUnavailableError} naming the directory and the next step
  */
 export async function ensurePrivateDir(dir: string): Promise<void> {
   try {
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    if (!(e instanceof Deno.errors.AlreadyExists)) {
-      throw new StorageUnavailableError(`Cannot create "${dir}": ${(e as Error).message}`, {
-        cause: e,
-      });
-    }
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw fsError("create the directory", dir, e);
   }
-  if (Deno.build.os === "windows") return;
-  const info = await Deno.stat(dir);
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch (e) {
+    throw fsError("use the directory", dir, e);
+  }
   if (!info.isDirectory) {
     throw new StorageUnavailableError(
       `Cannot use "${dir}": it is not a directory; move it aside or set PUP_CONFIG_DIR`,
     );
   }
-  if (info.mode !== null && (info.mode & 0o077) !== 0) await Deno.chmod(dir, 0o700).catch(() => {});
+}
+
+/**
+ * A warning for a config dir that others may write to (group- or world-writable), or
+ * undefined when it is private or absent. Nothing is changed.
+ *
+ * @param dir the config dir
+ * @returns the line for stderr, or undefined
+ */
+export function looseDirWarning(dir: string): string | undefined {
+  if (Deno.build.os === "windows") return undefined;
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(dir);
+  } catch {
+    return undefined;
+  }
+  if (!info.isDirectory || info.mode === null || (info.mode & 0o022) === 0) return undefined;
+  const mode = (info.mode & 0o7777).toString(8).padStart(4, "0");
+  return `Warning: the config dir "${dir}" is writable by other users (mode ${mode}); pup leaves it as it is. Run 'chmod 700 "${dir}"' if it is yours alone, or set PUP_CONFIG_DIR to a private directory`;
+}
+
+/**
+ * An error for a failed file-system call that names the path and the next step, never the
+ * runtime's raw text.
+ *
+ * @param action what pup tried, e.g. `write` or `create the lock file`
+ * @param path the file or directory
+ * @param e what the call threw
+ * @returns the error to throw
+ */
+export function fsError(action: string, path: string, e: unknown): StorageUnavailableError {
+  let why: string;
+  if (e instanceof Deno.errors.PermissionDenied) {
+    why = "permission denied; check its owner and permissions, or set PUP_CONFIG_DIR";
+  } else if (e instanceof Deno.errors.IsADirectory) {
+    why = "a directory is in the way; move it aside";
+  } else if (e instanceof Deno.errors.NotADirectory) {
+    why = "part of the path is a file, not a directory; move it aside or set PUP_CONFIG_DIR";
+  } else if (/read-only file system|os error 30/i.test(String((e as Error)?.message))) {
+    why =
+      "the file system is read-only; set PUP_CONFIG_DIR to a writable directory, or use DD_ACCESS_TOKEN or DD_API_KEY and DD_APP_KEY";
+  } else if (/no space|os error 28|quota/i.test(String((e as Error)?.message))) {
+    why = "the disk is full or over quota; free some space and try again";
+  } else if (e instanceof Deno.errors.NotFound) {
+    why = "a directory on the path is missing; check PUP_CONFIG_DIR";
+  } else {
+    why = "the operating system refused; check the path and its permissions";
+  }
+  return new StorageUnavailableError(`Cannot ${action} "${path}": ${why}`, { cause: e });
 }
 
 /** The lock file guarding one site's store, shared by every backend. */

@@ -106,3 +106,14 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
+
+/**
+ * Stderr without the one line every command prints while `PUP_MOCK_SERVER` is set, for tests
+ * that compare the rest exactly.
+ *
+ * @param text captured stderr
+ * @returns the text without that line
+ */
+export function stripMockNotice(text: string): string {
+  return text.replace(/^Note: PUP_MOCK_SERVER is set: .*\n/m, "");
+}

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { rustSessions } from "../_fakes/rust_reader.ts";
 import { LoginTimeoutError } from "../../lib/auth/login_wait.ts";
 import { exitCodeFor } from "../../lib/cli/exit_codes.ts";
 import type { Browser } from "../../lib/deps.ts";
@@ -193,7 +194,9 @@ Deno.test("runLoginFlow() saves under a new label when the server returns anothe
     assert.deepEqual(Object.keys(tokens), ["Other Org [bbbbbbbb]"]);
     assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/sessions.json`)), [
       ...rows,
-      { site: "datadoghq.com", org: "Other Org [bbbbbbbb]", org_uuid: got },
+      // org_name: the org the server reported, so a login into another org is visible.
+      { site: "datadoghq.com", org: "Other Org [bbbbbbbb]", org_uuid: got, org_name: "Other Org" },
     ]);
+    rustSessions(await Deno.readTextFile(`${dir}/sessions.json`));
   });
 });

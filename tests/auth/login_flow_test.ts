@@ -49,6 +49,7 @@ Deno.test("runLoginFlow() registers a client on first login, exchanges the code 
       site: "datadoghq.com",
       org: null,
       org_uuid: null,
+      org_name: null,
       scopes: ["dashboards_read", "monitors_read"],
       expires_at: result.expires_at,
       storage: "file",
@@ -71,7 +72,7 @@ Deno.test("runLoginFlow() registers a client on first login, exchanges the code 
         "✓ Registered client: client-1\n",
         "🌐 Opening browser for authentication...\nIf the browser doesn't open, visit: https://app.datadoghq.com/oauth2/v1/authorize?",
         "🔄 Exchanging authorization code for tokens...\n",
-        "\n✅ Login successful!\n   Access token expires: ",
+        "\n✅ Login successful!\n   Org: not reported by the server (check it with 'pup auth status')\n   Access token expires: ",
         `   Token stored in: ${dir}\n`,
       ]
     ) assert.ok(err.includes(line), `stderr lacks ${JSON.stringify(line)}`);

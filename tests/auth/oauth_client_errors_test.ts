@@ -83,7 +83,7 @@ Deno.test("exchangeCode() names the host and the cause when the network fails", 
     [
       "a refused connection",
       new TypeError("error sending request: Connection refused"),
-      /^The token exchange to "api\.datadoghq\.com" failed: error sending request: Connection refused\. Check your network/,
+      /^The token exchange to "api\.datadoghq\.com" failed: the connection was refused\. Check your network/,
     ],
     [
       "a timeout",

@@ -4,7 +4,7 @@ import { parseApiArgs } from "../../lib/cli/commands/api.ts";
 import { runCli } from "../../lib/cli/run_cli.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { storedTokens, withMockSession } from "../_fakes/_api_session.ts";
-import { makeDeps, withTempDir } from "../_fakes/fake_deps.ts";
+import { makeDeps, stripMockNotice, withTempDir } from "../_fakes/fake_deps.ts";
 
 const base = { org: undefined, output: undefined, trustSite: false };
 
@@ -85,7 +85,7 @@ Deno.test("pup api GET with -f calls the mock with the stored session and prints
       query: { a: "1", b: "two words" },
       body: null,
     });
-    assert.equal(d.err.text, "");
+    assert.equal(stripMockNotice(d.err.text), "");
   });
 });
 
@@ -115,7 +115,7 @@ Deno.test("pup api -X POST -f builds a JSON body; --input reads it from stdin or
 
     const d = deps({}, { stdinLines: ["not json"] });
     assert.equal(await runCli(["api", "/api/v2/echo", "--input", "-"], d), 2);
-    assert.match(d.err.text, /^Error: --input \(stdin\) is not valid JSON/);
+    assert.match(stripMockNotice(d.err.text), /^Error: --input \(stdin\) is not valid JSON/);
   });
 });
 
@@ -124,7 +124,7 @@ Deno.test("pup api refreshes an expired session first and says so on stderr", as
     const d = deps();
     assert.equal(await runCli(["api", "/api/v1/validate"], d), 0);
     assert.deepEqual(JSON.parse(d.out.text), { valid: true });
-    assert.equal(d.err.text, `${REFRESHED_NOTICE}\n`);
+    assert.equal(stripMockNotice(d.err.text), `${REFRESHED_NOTICE}\n`);
     assert.equal(mock.stats().tokenRequests.refresh_token, 1);
     const stored = await storedTokens(dir);
     assert.notEqual(stored?.access_token, tokens.access_token);
@@ -137,7 +137,7 @@ Deno.test("pup api recovers from a server-side expiry with one refresh and one r
     mock.expireAll();
     const d = deps();
     assert.equal(await runCli(["api", "/api/v1/validate"], d), 0);
-    assert.equal(d.err.text, `${REFRESHED_NOTICE}\n`);
+    assert.equal(stripMockNotice(d.err.text), `${REFRESHED_NOTICE}\n`);
     assert.equal(mock.stats().tokenRequests.refresh_token, 1);
     assert.equal(mock.stats().apiRequests, 2);
   });
@@ -158,8 +158,8 @@ Deno.test("pup api exits 3 when the refresh token was already spent elsewhere", 
     await res.body?.cancel();
     const d = deps();
     assert.equal(await runCli(["api", "/api/v1/validate"], d), 3);
-    assert.match(d.err.text, /^Error: .*invalid_grant.*pup auth login/);
-    assert.ok(!d.err.text.includes(tokens.refresh_token));
+    assert.match(stripMockNotice(d.err.text), /^Error: .*invalid_grant.*pup auth login/);
+    assert.ok(!stripMockNotice(d.err.text).includes(tokens.refresh_token));
   });
 });
 
@@ -185,13 +185,16 @@ Deno.test("pup api reports an HTML error page and a truncated body without dumpi
     });
     const a = deps();
     assert.equal(await runCli(["api", "-X", "POST", "/api/v2/echo"], a), 1);
-    assert.match(a.err.text, /the server answered with text\/html, not JSON \(HTTP 502\)/);
-    assert.ok(!a.err.text.includes("Bad gateway"));
+    assert.match(
+      stripMockNotice(a.err.text),
+      /the server answered with text\/html, not JSON \(HTTP 502\)/,
+    );
+    assert.ok(!stripMockNotice(a.err.text).includes("Bad gateway"));
     mock.clearFaults();
     mock.setFault({ endpoint: "api", truncate: true, count: 1 });
     const b = deps();
     assert.equal(await runCli(["api", "/api/v1/monitor"], b), 1);
-    assert.match(b.err.text, /invalid JSON \(HTTP 200\)/);
+    assert.match(stripMockNotice(b.err.text), /invalid JSON \(HTTP 200\)/);
   });
 });
 
@@ -211,7 +214,7 @@ Deno.test("pup api exits 3 naming the three ways to authenticate when there is n
     const d = deps();
     assert.equal(await runCli(["api", "/api/v1/validate"], d), 3);
     assert.match(
-      d.err.text,
+      stripMockNotice(d.err.text),
       /^Error: Not authenticated for "datadoghq\.com": run 'pup auth login --site datadoghq\.com'/,
     );
     assert.equal(mock.stats().apiRequests, 0);
@@ -226,8 +229,11 @@ Deno.test("pup api refuses to send credentials to an untrusted host before any r
       env: { DD_SITE: "gateway.example.com", DD_ACCESS_TOKEN: "t" },
     });
     assert.equal(await runCli(["api", "/api/v1/validate"], d), 1);
-    assert.match(d.err.text, /'gateway\.example\.com' is not a Datadog-owned host/);
-    assert.ok(!d.err.text.includes("Bearer"));
+    assert.match(
+      stripMockNotice(d.err.text),
+      /'gateway\.example\.com' is not a Datadog-owned host/,
+    );
+    assert.ok(!stripMockNotice(d.err.text).includes("Bearer"));
   });
 });
 
@@ -238,6 +244,6 @@ Deno.test("pup api refuses a credential header as a usage error (exit 2)", async
       await runCli(["api", "/api/v1/validate", "--header", "Authorization: Bearer stolen"], d),
       2,
     );
-    assert.match(d.err.text, /Cannot set the header "Authorization"/);
+    assert.match(stripMockNotice(d.err.text), /Cannot set the header "Authorization"/);
   });
 });

@@ -29,6 +29,7 @@ Deno.test("auth list shows every sessions.json row with sorted keys, org_uuid nu
       "expires_at",
       "has_refresh",
       "org",
+      "org_name",
       "org_uuid",
       "scopes",
       "site",
@@ -57,6 +58,7 @@ Deno.test("auth list shows a row whose tokens are gone as 'no token'", async () 
       expires_at: null,
       has_refresh: false,
       org: "x",
+      org_name: null,
       org_uuid: null,
       scopes: [],
       site: "ap1.datadoghq.com",
@@ -70,7 +72,7 @@ Deno.test("auth list prints a table on a terminal and -o json overrides it", asy
     await rustConfigDir(dir);
     const tty = makeDeps({ configDir: dir, isTerminal: true, nowMs: 1770202800 * 1000 });
     assert.equal(await runCli(["auth", "list"], tty), 0);
-    assert.match(tty.out.text, /^SITE +ORG +ORG UUID +STATUS +EXPIRES +SCOPES\n/);
+    assert.match(tty.out.text, /^SITE +ORG +ORG NAME +ORG UUID +STATUS +EXPIRES +SCOPES\n/);
     assert.match(tty.out.text, /datadoghq\.com +\(default\)/);
     const json = makeDeps({ configDir: dir, isTerminal: true });
     await runCli(["auth", "list", "-o", "json"], json);

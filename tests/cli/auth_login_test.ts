@@ -168,6 +168,7 @@ Deno.test("runAuthLogin() prints a JSON summary without tokens when stdout is no
       "site",
       "org",
       "org_uuid",
+      "org_name",
       "scopes",
       "expires_at",
       "storage",

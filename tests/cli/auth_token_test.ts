@@ -10,7 +10,7 @@ import {
   tokenSet,
   withMockSession,
 } from "../_fakes/_api_session.ts";
-import { makeDeps, withTempDir } from "../_fakes/fake_deps.ts";
+import { makeDeps, stripMockNotice, withTempDir } from "../_fakes/fake_deps.ts";
 
 const NOW = Date.UTC(2026, 1, 4, 12);
 
@@ -28,7 +28,7 @@ Deno.test("pup auth token prints only the stored token and a newline, without an
     const d = makeDeps({ configDir: dir, nowMs: NOW });
     assert.equal(await runCli(["auth", "token"], d), 0);
     assert.equal(d.out.text, "access-1\n");
-    assert.equal(d.err.text, "");
+    assert.equal(stripMockNotice(d.err.text), "");
   });
 });
 
@@ -52,7 +52,7 @@ Deno.test("pup auth token refreshes an expiring token first and prints the new o
     const stored = await storedTokens(dir);
     assert.notEqual(stored?.access_token, tokens.access_token);
     assert.equal(d.out.text, `${stored?.access_token}\n`);
-    assert.equal(d.err.text, `${REFRESHED_NOTICE}\n`);
+    assert.equal(stripMockNotice(d.err.text), `${REFRESHED_NOTICE}\n`);
     assert.equal(mock.stats().tokenRequests.refresh_token, 1);
   });
 });
@@ -63,7 +63,7 @@ Deno.test("pup auth token exits 3 with the next command when there is no session
     assert.equal(await runCli(["auth", "token", "--org", "prod"], d), 3);
     assert.equal(d.out.text, "");
     assert.equal(
-      d.err.text.trim(),
+      stripMockNotice(d.err.text).trim(),
       `Error: No token available for "datadoghq.com" (org "prod"): run 'pup auth login --org prod --site datadoghq.com' or set DD_ACCESS_TOKEN`,
     );
   });
@@ -78,6 +78,9 @@ Deno.test("pup auth token exits 3 when the expired session has no refresh token,
     const d = makeDeps({ configDir: dir, nowMs: NOW });
     assert.equal(await runCli(["auth", "token"], d), 3);
     assert.equal(d.out.text, "");
-    assert.match(d.err.text, /no refresh token: run 'pup auth login --site datadoghq\.com'/);
+    assert.match(
+      stripMockNotice(d.err.text),
+      /no refresh token: run 'pup auth login --site datadoghq\.com'/,
+    );
   });
 });

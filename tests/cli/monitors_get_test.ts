@@ -3,6 +3,7 @@ import { parseMonitorsGetArgs } from "../../lib/cli/commands/monitors_get.ts";
 import { runCli } from "../../lib/cli/run_cli.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { withMockSession } from "../_fakes/_api_session.ts";
+import { stripMockNotice } from "../_fakes/fake_deps.ts";
 
 Deno.test("parseMonitorsGetArgs() accepts a numeric id only", () => {
   assert.deepEqual(parseMonitorsGetArgs({ org: "p" }, "1001"), {
@@ -33,7 +34,7 @@ Deno.test("pup monitors get of an unknown id exits 1 with the server's message",
     const d = deps();
     assert.equal(await runCli(["monitors", "get", "9"], d), 1);
     assert.match(
-      d.err.text,
+      stripMockNotice(d.err.text),
       /^Error: GET \/api\/v1\/monitor\/9 on "127\.0\.0\.1:\d+" failed: HTTP 404: Monitor not found\. Check the path/,
     );
   });

@@ -7,7 +7,8 @@ import {
   parseSite,
   validateSite,
 } from "../../lib/config/site.ts";
-import { endpointsFor } from "../../lib/config/endpoints.ts";
+import { endpointsFor, parseMockServer } from "../../lib/config/endpoints.ts";
+import { UsageError } from "../../lib/errors.ts";
 
 Deno.test("normalizeSite() strips a scheme, a trailing slash and one app./api./www. label", () => {
   assert.equal(normalizeSite("https://app.datadoghq.eu/"), "datadoghq.eu");
@@ -96,7 +97,38 @@ Deno.test("endpointsFor() builds every OAuth endpoint and PUP_MOCK_SERVER replac
   assert.equal(m.insecure, true);
 });
 
-Deno.test("endpointsFor() refuses a plain-http PUP_MOCK_SERVER off loopback", () => {
-  assert.throws(() => endpointsFor("datadoghq.com", "http://example.com"), /only on loopback/);
+Deno.test("endpointsFor() refuses a PUP_MOCK_SERVER off loopback, over http or https", () => {
+  assert.throws(() => endpointsFor("datadoghq.com", "http://example.com"), /only loopback/);
+  assert.throws(() => endpointsFor("datadoghq.com", "https://example.com"), /only loopback/);
   assert.throws(() => endpointsFor("datadoghq.com", "ftp://127.0.0.1"), /only http and https/);
+});
+
+Deno.test("parseMockServer() accepts loopback origins only, as a usage error naming the variable", () => {
+  for (
+    const ok of [
+      "http://127.0.0.1:8765",
+      "https://127.3.4.5",
+      "http://[::1]:9",
+      "http://localhost:1/",
+    ]
+  ) {
+    assert.equal(parseMockServer(ok), new URL(ok).origin, ok);
+  }
+  for (
+    const bad of [
+      "https://evil.example",
+      "http://127.0.0.1.evil.example",
+      "http://128.0.0.1",
+      "http://127.0.0.1:8765/api",
+      "http://user:pw@127.0.0.1",
+      "http://127.0.0.1/?x=1",
+      "not a url",
+    ]
+  ) {
+    assert.throws(
+      () => parseMockServer(bad),
+      (e: unknown) => e instanceof UsageError && /PUP_MOCK_SERVER/.test(e.message),
+      bad,
+    );
+  }
 });

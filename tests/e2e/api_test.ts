@@ -4,6 +4,7 @@
  * in through the mock and stored in a temp config dir.
  */
 import assert from "node:assert/strict";
+import { stripMockNotice } from "../_fakes/fake_deps.ts";
 import { storedTokens, withMockSession } from "../_fakes/_api_session.ts";
 import { runPup } from "./_helpers.ts";
 
@@ -13,7 +14,7 @@ Deno.test("pup monitors list, as a process, prints the mock's monitors as JSON",
     const r = await runPup(["monitors", "list", "--limit", "2"], env);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout).map((m: { id: number }) => m.id), [1001, 1002]);
-    assert.equal(r.stderr, "");
+    assert.equal(stripMockNotice(r.stderr), "");
   });
 });
 
@@ -30,7 +31,7 @@ Deno.test("pup api, as a process, refreshes an expired session, posts stdin and 
       query: { dry: "1" },
       body: { hello: ["world"] },
     });
-    assert.equal(r.stderr, "🔄 Access token refreshed automatically.\n");
+    assert.equal(stripMockNotice(r.stderr), "🔄 Access token refreshed automatically.\n");
     assert.equal(mock.stats().tokenRequests.refresh_token, 1);
     assert.notEqual((await storedTokens(dir))?.access_token, tokens.access_token);
   });
@@ -45,7 +46,10 @@ Deno.test("pup auth token, as a process, prints exactly the stored token; withou
     const none = await runPup(["auth", "token", "--org", "nobody"], env);
     assert.equal(none.code, 3);
     assert.equal(none.stdout, "");
-    assert.match(none.stderr, /^Error: No token available .*pup auth login --org nobody/);
+    assert.match(
+      stripMockNotice(none.stderr),
+      /^Error: No token available .*pup auth login --org nobody/,
+    );
     assert.equal(mock.stats().tokenRequests.refresh_token, 0);
   });
 });

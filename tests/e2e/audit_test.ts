@@ -85,3 +85,47 @@ Deno.test("no secret reaches a child's argv or environment or any output but aut
     });
   }
 });
+
+Deno.test("a refresh error_description quoting the current access and refresh tokens shows neither", async () => {
+  const { withMockSession } = await import("../_fakes/_api_session.ts");
+  const { runPup } = await import("./_helpers.ts");
+  await withMockSession({ expiredSession: true }, async ({ mock, dir, tokens }) => {
+    mock.setFault({
+      endpoint: "token",
+      status: 400,
+      body: JSON.stringify({
+        error: "invalid_grant",
+        error_description:
+          `token ${tokens.access_token} and ${tokens.refresh_token} \u001b[31mare bad`,
+      }),
+    });
+    const env = { PUP_CONFIG_DIR: dir, PUP_MOCK_SERVER: mock.url, DD_TOKEN_STORAGE: "file" };
+    for (const args of [["auth", "refresh"], ["monitors", "list"]]) {
+      const r = await runPup(args, env);
+      assert.notEqual(r.code, 0, args.join(" "));
+      const all = r.stdout + r.stderr;
+      assert.ok(!all.includes(tokens.access_token), `${args.join(" ")}: ${all}`);
+      assert.ok(!all.includes(tokens.refresh_token), `${args.join(" ")}: ${all}`);
+      assert.ok(!all.includes("\u001b"), all);
+    }
+  });
+});
+
+Deno.test("DD_* secrets with CR/LF never reach a message, and prototype org names leak no token", async () => {
+  const { withMockSession } = await import("../_fakes/_api_session.ts");
+  const { runPup } = await import("./_helpers.ts");
+  await withMockSession({}, async ({ mock, dir, tokens }) => {
+    const env = { PUP_CONFIG_DIR: dir, PUP_MOCK_SERVER: mock.url, DD_TOKEN_STORAGE: "file" };
+    const crlf = await runPup(["api", "/api/v1/validate"], {
+      ...env,
+      DD_ACCESS_TOKEN: "ddat_AuditCanary\r\nX: y",
+    });
+    assert.equal(crlf.code, 2);
+    assert.ok(!crlf.stderr.includes("AuditCanary"), crlf.stderr);
+    for (const org of ["constructor", "__proto__", "toString"]) {
+      const r = await runPup(["auth", "token", "--org", org], env);
+      assert.equal(r.code, 3, r.stderr);
+      assert.ok(!(r.stdout + r.stderr).includes(tokens.access_token));
+    }
+  });
+});

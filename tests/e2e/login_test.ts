@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { stripMockNotice } from "../_fakes/fake_deps.ts";
 import { type MockDatadog, startMockDatadog } from "../../scripts/mock_datadog.ts";
 import { rustClient, rustSessions, rustTokenFile } from "../_fakes/rust_reader.ts";
 import {
@@ -291,7 +292,7 @@ Deno.test("a busy pinned port, or all four ports busy, fail fast naming the port
           await holdingPorts(held, async () => {
             const run = await runPup(["auth", "login", ...args], pupEnv(mock, dir, extra));
             assert.equal(run.code, 1, run.stderr);
-            assert.match(run.stderr, message);
+            assert.match(stripMockNotice(run.stderr), message);
             assert.deepEqual(await filesIn(dir), []);
           });
         });

@@ -7,7 +7,7 @@
 
 import { describeExpiry, expiresAtMs, formatLocalRfc3339 } from "../../auth/expiry.ts";
 import type { Deps } from "../../deps.ts";
-import { orgKey } from "../../storage/codec.ts";
+import { tokenFor } from "../../storage/codec.ts";
 import type { Refusal } from "../../storage/sessions.ts";
 import type { SiteState } from "../../storage/types.ts";
 import type { GlobalFlags, PupContext } from "../context.ts";
@@ -29,6 +29,8 @@ export interface SessionListing {
   expires_at: string | null;
   has_refresh: boolean;
   org: string | null;
+  /** The org name the server reported at login, when known (not in the Rust `pup`). */
+  org_name: string | null;
   org_uuid: string | null;
   scopes: string[];
   site: string;
@@ -57,12 +59,13 @@ export async function runAuthList(opts: AuthListOptions, deps: Deps): Promise<nu
       state = await store.read(row.site);
       states.set(row.site, state);
     }
-    const t = state.tokens[orgKey(row.org)];
+    const t = tokenFor(state, row.org);
     const expiry = t ? describeExpiry(t, deps.clock.now()) : undefined;
     listings.push({
       expires_at: t ? formatLocalRfc3339(expiresAtMs(t)) : null,
       has_refresh: t ? t.refresh_token !== "" : false,
       org: row.org,
+      org_name: row.org_name ?? null,
       org_uuid: row.org_uuid ?? null,
       scopes: t ? t.scope.split(/\s+/).filter(Boolean).sort() : [],
       site: row.site,
@@ -77,10 +80,11 @@ export async function runAuthList(opts: AuthListOptions, deps: Deps): Promise<nu
     deps.io.out.write("No sessions. Run 'pup auth login' to create one.\n");
   } else {
     deps.io.out.write(renderTable(
-      ["SITE", "ORG", "ORG UUID", "STATUS", "EXPIRES", "SCOPES"],
+      ["SITE", "ORG", "ORG NAME", "ORG UUID", "STATUS", "EXPIRES", "SCOPES"],
       listings.map((l, i) => [
         l.site,
         l.org ?? "(default)",
+        l.org_name ?? "-",
         l.org_uuid ?? "-",
         l.refused ? `refused ${l.refused.at} (${l.refused.error})` : statusText.get(i) ?? l.status,
         l.expires_at ?? "-",

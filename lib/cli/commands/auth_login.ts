@@ -118,7 +118,11 @@ export async function runAuthLogin(opts: AuthLoginOptions, deps: Deps): Promise<
     extraScopes: opts.extraScopes,
     readOnly: opts.readOnly || setup.config.read_only === true,
     configScopes: setup.config.scopes,
-    profileScopes: org === null ? undefined : setup.config.profiles?.[org]?.scopes,
+    profileScopes: org === null
+      ? undefined
+      : (setup.config.profiles && Object.hasOwn(setup.config.profiles, org)
+        ? setup.config.profiles[org].scopes
+        : undefined),
   });
   const target = sessionTarget(deps, setup, {
     trustSite: opts.trustSite,

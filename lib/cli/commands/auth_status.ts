@@ -17,7 +17,9 @@ import { loginCommand } from "../../auth/login_command.ts";
 import { refusalOf } from "../../auth/session_refusal.ts";
 import type { Refusal } from "../../storage/sessions.ts";
 import type { Deps } from "../../deps.ts";
-import { orgKey } from "../../storage/codec.ts";
+import { stripUnsafe } from "../../sanitize.ts";
+import { tokenFor } from "../../storage/codec.ts";
+import { findSession } from "../../storage/sessions.ts";
 import type { GlobalFlags, PupContext } from "../context.ts";
 import { EXIT } from "../exit_codes.ts";
 import { type OutputOptions, outputOptions, wantsData, writeData } from "../output.ts";
@@ -44,7 +46,7 @@ export async function runAuthStatus(opts: AuthStatusOptions, deps: Deps): Promis
   const { site, org } = setup.resolved;
   const store = await setup.store();
   const state = await store.read(site);
-  const tokens = state.tokens[orgKey(org)];
+  const tokens = tokenFor(state, org);
   const suffix = org ? ` (org: ${org})` : "";
   const login = loginCommand({ site, org });
   const bearer = deps.env.DD_ACCESS_TOKEN
@@ -98,6 +100,10 @@ export async function runAuthStatus(opts: AuthStatusOptions, deps: Deps): Promis
       token_type: tokens.token_type,
       ...(refused ? { refused } : {}),
     };
+    // The org the server reported at login, when known: a login into another org shows here.
+    const row = findSession(setup.rows.filter((r) => r.site === site), org);
+    if (row?.org_name) result.org_name = stripUnsafe(row.org_name);
+    if (row?.org_uuid) result.org_uuid = stripUnsafe(row.org_uuid);
   } else {
     result = {
       authenticated: false,
@@ -133,7 +139,14 @@ export async function runAuthStatus(opts: AuthStatusOptions, deps: Deps): Promis
   if (wantsData(opts, deps.env, deps.io, setup.config.output)) {
     await writeData(deps.io, result, opts, deps.env, setup.config.output);
   } else {
-    const lines = [String(result.status_message)];
+    const lines = [stripUnsafe(String(result.status_message))];
+    if (result.org_name || result.org_uuid) {
+      lines.push(
+        `   Org:      ${result.org_name ?? "(name not reported)"}${
+          result.org_uuid ? ` (${result.org_uuid})` : ""
+        }`,
+      );
+    }
     if (tokens) {
       lines.push(
         `   Expires:  ${result.expires_at}`,

@@ -13,7 +13,7 @@ import { loginCommand } from "../../api/credentials.ts";
 import { REFRESHED_NOTICE } from "../../api/client.ts";
 import type { Deps } from "../../deps.ts";
 import { AuthRequiredError } from "../../errors.ts";
-import { orgKey } from "../../storage/codec.ts";
+import { tokenFor } from "../../storage/codec.ts";
 import type { GlobalFlags, PupContext } from "../context.ts";
 import { sessionTarget } from "../session_target.ts";
 import { loadSetup } from "../setup.ts";
@@ -51,7 +51,7 @@ export async function runAuthToken(opts: AuthTokenOptions, deps: Deps): Promise<
   }
   const { site, org } = setup.resolved;
   const store = await setup.store();
-  const tokens = (await store.read(site)).tokens[orgKey(org)];
+  const tokens = tokenFor(await store.read(site), org);
   if (!tokens) {
     throw new AuthRequiredError(
       `No token available for "${site}"${org ? ` (org "${org}")` : ""}: run '${
