@@ -359,7 +359,9 @@ Deno.test("invalid_grant on the refresh is AuthRequiredError that says to log in
 
 Deno.test("a dead session with API keys configured falls back to the keys, with a warning", async () => {
   await withCtx({ DD_API_KEY: "k", DD_APP_KEY: "a" }, async ({ dir, fake, deps, call }) => {
-    await storeSession(dir, { tokens: expired(tokenSet(NOW), NOW), client: null });
+    // No client stored and none named by the token set: nothing can refresh it.
+    const dead = { ...expired(tokenSet(NOW), NOW), client_id: "" };
+    await storeSession(dir, { tokens: dead, client: null });
     fake.expect({
       method: "GET",
       url: `${API}/api/v1/monitor`,

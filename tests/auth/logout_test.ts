@@ -162,7 +162,7 @@ Deno.test("logout() removes tokens that have no sessions.json row", async () => 
   });
 });
 
-Deno.test("logout() of the default session names the named sessions whose refresh the removed client breaks", async () => {
+Deno.test("logout() of the default session strands no named session of a public client: each refreshes with its own client_id", async () => {
   await withTempDir(async (dir) => {
     await seed(dir, "datadoghq.com", {
       tokens: { __default__: tokens("d"), alpha: tokens("a") },
@@ -172,8 +172,25 @@ Deno.test("logout() of the default session names the named sessions whose refres
     const report = await run(dir, f.fetch, {
       rows: [{ site: "datadoghq.com", org: null }, { site: "datadoghq.com", org: "beta" }],
     });
-    assert.deepEqual(report.stranded, [{ site: "datadoghq.com", orgs: ["alpha", "beta"] }]);
+    assert.deepEqual(report.stranded, []);
     assert.deepEqual(report.clients_removed, ["datadoghq.com"]);
+  });
+});
+
+Deno.test("logout() of the default session names the named sessions of a confidential client, whose secret goes with it", async () => {
+  await withTempDir(async (dir) => {
+    await seed(dir, "datadoghq.com", {
+      tokens: { __default__: tokens("d"), alpha: tokens("a"), gamma: tokens("g", "client-2") },
+      client: client("datadoghq.com", {
+        client_secret: "s",
+        token_endpoint_auth_method: "client_secret_post",
+      }),
+    });
+    const f = revokeFetch([ok, ok]);
+    const report = await run(dir, f.fetch, {
+      rows: [{ site: "datadoghq.com", org: null }, { site: "datadoghq.com", org: "beta" }],
+    });
+    assert.deepEqual(report.stranded, [{ site: "datadoghq.com", orgs: ["alpha"] }]);
   });
 });
 

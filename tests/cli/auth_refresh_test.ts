@@ -88,9 +88,13 @@ Deno.test("auth refresh exits 3 with what to run when there is nothing to refres
       );
     });
   });
-  await t.step("no client registration", async () => {
+  await t.step("no client registration, and no client_id in the token set", async () => {
     await withTempDir(async (dir) => {
       await copyFixtures(dir, ["tokens_datadoghq_com.json"]);
+      const path = `${dir}/tokens_datadoghq_com.json`;
+      const stored = JSON.parse(await Deno.readTextFile(path));
+      for (const t of Object.values(stored) as { client_id: string }[]) t.client_id = "";
+      await Deno.writeTextFile(path, JSON.stringify(stored));
       const deps = makeDeps({ configDir: dir });
       assert.equal(await runCli(["auth", "refresh"], deps), 3);
       assert.match(deps.err.text, /client registration is gone/);
