@@ -8,7 +8,7 @@
 
 import type { Endpoints } from "../config/endpoints.ts";
 import type { Deps } from "../deps.ts";
-import { AuthRequiredError, OAuthError, PupError } from "../errors.ts";
+import { AuthRequiredError, OAuthError } from "../errors.ts";
 import { orgKey, tokenFor } from "../storage/codec.ts";
 import { withLock } from "../storage/lock.ts";
 import { SessionsRegistry } from "../storage/sessions.ts";

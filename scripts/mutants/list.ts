@@ -125,14 +125,14 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     name: "selection: a present store in a bad state is reported, never skipped",
-    file: "lib/storage/select_store.ts",
+    file: "lib/storage/fallback_store.ts",
     find: "if (!(e instanceof StoreAbsentError)) {",
     replace: "if (false) {",
     tests: SELECT,
   },
   {
     name: "selection: a store that holds the site and fails its test write is an error",
-    file: "lib/storage/select_store.ts",
+    file: "lib/storage/fallback_store.ts",
     find: "|| e.holdsSite ||",
     replace: "||",
     tests: SELECT,
