@@ -60,12 +60,13 @@ async function main(): Promise<number> {
         .run(cmd, args, opts),
   };
   let realStdin: Promise<LineReader> | undefined;
+  const loadStdin = () =>
+    realStdin ??= import("./lib/platform/stdin.ts").then((m) =>
+      m.createLineReader(() => Deno.stdin.readable)
+    );
   const stdin: LineReader = {
-    readLine: async () =>
-      (await (realStdin ??= import("./lib/platform/stdin.ts").then((m) =>
-        m.createLineReader(() => Deno.stdin.readable)
-      )))
-        .readLine(),
+    readLine: async () => (await loadStdin()).readLine(),
+    readAll: async (maxBytes) => (await loadStdin()).readAll(maxBytes),
   };
   const deps: Deps = {
     fetch: globalThis.fetch,

@@ -15,6 +15,13 @@ export interface Writer {
 export interface LineReader {
   /** Resolves with the next line without its line ending, or `null` at end of input. */
   readLine(): Promise<string | null>;
+  /**
+   * Reads everything left on the stream as bytes (`--input -`), untouched: CRs and the final
+   * newline are kept.
+   *
+   * @param maxBytes refuse (with `PupError` INPUT_TOO_LARGE) past this many bytes
+   */
+  readAll(maxBytes: number): Promise<Uint8Array>;
 }
 
 /** Wall-clock time and sleeping, injectable so expiry and timeouts are testable. */

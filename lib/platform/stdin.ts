@@ -31,6 +31,8 @@ export class LineTooLongError extends PupError {
  * @returns a reader whose `readLine` rejects with {@link LineTooLongError} for an overlong line
  */
 export function createLineReader(open: () => ReadableStream<Uint8Array>): LineReader {
+  let stream: ReadableStream<Uint8Array> | undefined;
+  const source = () => (stream ??= open());
   let reader: ReadableStreamDefaultReader<string> | undefined;
   // Chunks of the current line, joined once: appending to one string per chunk and searching it
   // whole each time was quadratic in the line's length.
@@ -46,7 +48,7 @@ export function createLineReader(open: () => ReadableStream<Uint8Array>): LineRe
   };
   return {
     async readLine(): Promise<string | null> {
-      reader ??= open().pipeThrough(new TextDecoderStream()).getReader();
+      reader ??= source().pipeThrough(new TextDecoderStream()).getReader();
       while (true) {
         // Whatever follows a newline in the last chunk is already in `parts[0]`.
         const pending = parts.length === 1 ? parts[0] : undefined;
@@ -104,6 +106,25 @@ export function createLineReader(open: () => ReadableStream<Uint8Array>): LineRe
         if (over) throw new LineTooLongError();
         return line.replace(/\r$/, "");
       }
+    },
+    async readAll(maxBytes: number): Promise<Uint8Array> {
+      if (reader) throw new TypeError("readAll() after readLine(): stdin is read one way only");
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      for await (const chunk of source()) {
+        total += chunk.length;
+        if (total > maxBytes) {
+          throw new PupError(
+            "INPUT_TOO_LARGE",
+            `Standard input is over ${maxBytes} bytes; pup reads at most that much`,
+          );
+        }
+        chunks.push(chunk);
+      }
+      const out = new Uint8Array(total);
+      let at = 0;
+      for (const c of chunks) out.set(c, (at += c.length) - c.length);
+      return out;
     },
   };
 }

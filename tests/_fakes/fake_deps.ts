@@ -69,6 +69,9 @@ export function makeDeps(
   const lines = [...(o.stdinLines ?? [])];
   const stdin: LineReader = {
     readLine: () => Promise.resolve(lines.length ? lines.shift()! : null),
+    // The lines as one text, each line ended by a newline, as a piped file would give them.
+    readAll: () =>
+      Promise.resolve(new TextEncoder().encode(lines.splice(0).map((l) => `${l}\n`).join(""))),
   };
   const io: IO = {
     out,

@@ -47,3 +47,28 @@ Deno.test("readLine() reads a 20 MB line in linear time", async () => {
   assert.deepEqual(got.slice(1), ["z"]);
   assert.ok(performance.now() - start < 2000, `${performance.now() - start} ms`);
 });
+
+function streamOf(...chunks: string[]): () => ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  return () =>
+    new ReadableStream({
+      start(c) {
+        for (const ch of chunks) c.enqueue(enc.encode(ch));
+        c.close();
+      },
+    });
+}
+
+Deno.test("readAll() returns stdin byte for byte: CRs and the final newline are kept", async () => {
+  const text = '{"a":\r\n 1}\n';
+  const bytes = await createLineReader(streamOf('{"a":\r', "\n 1}\n")).readAll(1024);
+  assert.equal(new TextDecoder().decode(bytes), text);
+});
+
+Deno.test("readAll() refuses more than its cap with INPUT_TOO_LARGE", async () => {
+  await assert.rejects(
+    createLineReader(streamOf("x".repeat(600), "y".repeat(600))).readAll(1000),
+    (e: Error) =>
+      (e as { code?: string }).code === "INPUT_TOO_LARGE" && /over 1000 bytes/.test(e.message),
+  );
+});

@@ -101,34 +101,47 @@ export function parseApiArgs(flags: ApiFlags, path: string): ApiOptions {
   return opts;
 }
 
+/** The largest `--input` body pup sends (Datadog's API limits bodies to a few MB). */
+export const MAX_INPUT_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Reads the `--input` body as bytes, byte for byte (CRs and the final newline kept), capped at
+ * {@link MAX_INPUT_BYTES}, and checks that it is one JSON document in UTF-8.
+ */
 async function readInput(input: string, deps: Deps): Promise<string> {
-  let text: string;
+  const where = input === "-" ? "(stdin)" : `"${input}"`;
+  let bytes: Uint8Array;
   if (input === "-") {
-    const lines: string[] = [];
-    for (let line = await deps.io.stdin.readLine(); line !== null;) {
-      lines.push(line);
-      line = await deps.io.stdin.readLine();
+    try {
+      bytes = await deps.io.stdin.readAll(MAX_INPUT_BYTES);
+    } catch (e) {
+      throw new UsageError(`--input ${where} is too large: ${(e as Error).message}`);
     }
-    text = lines.join("\n");
   } else {
     try {
-      text = await Deno.readTextFile(input);
+      const info = await Deno.stat(input);
+      if (!info.isFile) throw new UsageError(`--input ${where} is not a regular file`);
+      if (info.size > MAX_INPUT_BYTES) {
+        throw new UsageError(
+          `--input ${where} is ${info.size} bytes; pup sends at most ${MAX_INPUT_BYTES}`,
+        );
+      }
+      bytes = await Deno.readFile(input);
     } catch (e) {
+      if (e instanceof UsageError) throw e;
       throw new UsageError(
-        `Cannot read --input "${input}": ${
+        `Cannot read --input ${where}: ${
           e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message
         }`,
       );
     }
   }
+  let text: string;
   try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     JSON.parse(text);
   } catch {
-    throw new UsageError(
-      `--input ${
-        input === "-" ? "(stdin)" : `"${input}"`
-      } is not valid JSON: the body must be a JSON document`,
-    );
+    throw new UsageError(`--input ${where} is not valid JSON: the body must be a JSON document`);
   }
   return text;
 }
