@@ -9,8 +9,7 @@
 
 import type { Endpoints } from "../config/endpoints.ts";
 import type { Deps } from "../deps.ts";
-import { withLock } from "../storage/lock.ts";
-import { ensureLocksDir, registrationLockPath } from "../storage/store_files.ts";
+import { ensureLocksDir, registrationLockPath, withLock } from "../storage/lock.ts";
 import type { ClientCredentials, SiteStateStore } from "../storage/types.ts";
 import { DEFAULT_ORG_KEY } from "../storage/types.ts";
 import { redirectUriFor } from "./callback_handler.ts";

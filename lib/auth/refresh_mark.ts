@@ -8,7 +8,7 @@
  * @module
  */
 
-import { refreshLockPath } from "../storage/store_files.ts";
+import { refreshLockPath } from "../storage/lock.ts";
 
 /** An unfinished refresh, as read back. */
 export interface RefreshMark {

@@ -11,7 +11,7 @@ import { type Resolved, resolveSiteAndOrg } from "../config/resolve.ts";
 import type { Deps } from "../deps.ts";
 import { FileStore } from "../storage/file_store.ts";
 import { type SessionRow, SessionsRegistry } from "../storage/sessions.ts";
-import { looseDirWarning } from "../storage/store_files.ts";
+import { looseDirWarning } from "../storage/private_dir.ts";
 import type { SiteStateStore } from "../storage/types.ts";
 
 /** The loaded setup of one command run. */
@@ -46,7 +46,7 @@ export async function loadSetup(
     sessionsPath: registry.path,
   });
   for (const w of resolved.warnings) deps.io.err.write(`${w}\n`);
-  const loose = looseDirWarning(deps.configDir);
+  const loose = looseDirWarning(deps.configDir, deps.os);
   if (loose) deps.io.err.write(`${loose}\n`);
   let store: Promise<SiteStateStore> | undefined;
   return {

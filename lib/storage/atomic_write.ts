@@ -7,7 +7,8 @@
  */
 
 import { StorageUnavailableError } from "../errors.ts";
-import { fsError, MAX_STORE_FILE_BYTES } from "./store_files.ts";
+import { fsError } from "./fs_error.ts";
+import { MAX_STORE_FILE_BYTES } from "./store_files.ts";
 
 /**
  * Atomically replaces `path` with `content` (mode 0600 on Unix).

@@ -12,7 +12,8 @@
  */
 
 import { atomicWrite } from "./atomic_write.ts";
-import { ensurePrivateDir, readStoreFile } from "./store_files.ts";
+import { ensurePrivateDir } from "./private_dir.ts";
+import { readStoreFile } from "./store_files.ts";
 
 /** The file name, in the config dir. */
 export const FALLBACK_MARKER = "storage_fallback.json";

@@ -14,7 +14,8 @@ import {
   serializeTokenMap,
   toWireClient,
 } from "./codec.ts";
-import { ensureLocksDir, readStoreFile, siteLockPath } from "./store_files.ts";
+import { ensureLocksDir, siteLockPath } from "./lock.ts";
+import { readStoreFile } from "./store_files.ts";
 import type { SiteState, SiteStateStore } from "./types.ts";
 
 /** The JSON-file `SiteStateStore`. */

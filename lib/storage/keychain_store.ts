@@ -13,8 +13,7 @@
 
 import { StorageCorruptError, StorageUnavailableError } from "../errors.ts";
 import { parseSiteData, sanitizeSite, serializeSiteData } from "./codec.ts";
-import { withLock } from "./lock.ts";
-import { ensureLocksDir, siteLockPath } from "./store_files.ts";
+import { ensureLocksDir, siteLockPath, withLock } from "./lock.ts";
 import type { SecretStore } from "./secret_store.ts";
 import type { SiteState, SiteStateStore } from "./types.ts";
 

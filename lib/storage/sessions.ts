@@ -8,7 +8,8 @@
 
 import { StorageCorruptError } from "../errors.ts";
 import { parseJson } from "./codec.ts";
-import { ensureLocksDir, readStoreFile } from "./store_files.ts";
+import { ensureLocksDir } from "./lock.ts";
+import { readStoreFile } from "./store_files.ts";
 
 /**
  * The last time the token endpoint refused this session's refresh, or its new tokens could not

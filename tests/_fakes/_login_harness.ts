@@ -119,6 +119,7 @@ export function pasteAfterOpen(
       await until("the browser", () => browser.urls.length > 0);
       return line(browser.authorize);
     },
+    readAll: () => Promise.reject(new Error("a login never reads stdin whole")),
   };
 }
 

@@ -53,6 +53,9 @@ class TypedStdin implements LineReader {
     if (this.#lines.length > 0) return Promise.resolve(this.#lines.shift()!);
     return new Promise((resolve) => (this.#waiting = resolve));
   }
+  readAll(): Promise<Uint8Array> {
+    return Promise.reject(new Error("a login never reads stdin whole"));
+  }
 }
 
 function setup(o: { isTerminal?: boolean; interrupt?: AbortSignal } = {}) {

@@ -11,7 +11,7 @@ import { configYamlCandidates } from "../../config/config_dir.ts";
 import type { Deps } from "../../deps.ts";
 import { UsageError } from "../../errors.ts";
 import { atomicWrite } from "../../storage/atomic_write.ts";
-import { ensurePrivateDir } from "../../storage/store_files.ts";
+import { ensurePrivateDir } from "../../storage/private_dir.ts";
 import type { GlobalFlags, PupContext } from "../context.ts";
 import { type OutputOptions, outputOptions, wantsData, writeData } from "../output.ts";
 import { loadSetup } from "../setup.ts";
