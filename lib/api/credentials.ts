@@ -83,6 +83,43 @@ export function envCredentials(
 /** The login command for a session (one helper for every hint; see `lib/auth/login_command.ts`). */
 export { loginCommand } from "../auth/login_command.ts";
 
+/** A bearer credential: a token from the environment or config, or the stored session. */
+export type BearerCredential = Extract<Credential, { kind: "token" | "session" }>;
+
+/**
+ * The bearer credential in force, fresh: `DD_ACCESS_TOKEN`, then config `access_token`, then
+ * the stored session of (site, org), refreshed first when under 5 minutes remain. The one place
+ * that decides "which token, and is it fresh" for API calls and `pup auth token`.
+ *
+ * @param deps fetch and clock (a refresh), the config dir (its lock), the environment
+ * @param sources config values and the token store
+ * @param subject the session's site and org
+ * @param target builds the trust-gated target; called only when a refresh must be sent
+ * @returns the credential and whether it was refreshed, or `undefined` when there is no token
+ *   and no stored session
+ * @throws {AuthRequiredError} when the session exists but cannot be refreshed
+ */
+export async function bearerCredential(
+  deps: CredDeps,
+  sources: CredentialSources,
+  subject: { site: string; org: string | null },
+  target: () => SessionTarget,
+): Promise<{ credential: BearerCredential; refreshed: boolean } | undefined> {
+  const { accessToken } = envCredentials(deps.env, sources.config);
+  if (accessToken) {
+    const source = deps.env.DD_ACCESS_TOKEN ? "DD_ACCESS_TOKEN" : "config";
+    return { credential: { kind: "token", source, token: accessToken }, refreshed: false };
+  }
+  const store = await sources.store();
+  const stored = tokenFor(await store.read(subject.site), subject.org);
+  if (!stored) return undefined;
+  if (!needsRefresh(stored, deps.clock.now())) {
+    return { credential: { kind: "session", tokens: stored, store }, refreshed: false };
+  }
+  const { tokens, refreshed } = await getAccessToken(deps, store, target());
+  return { credential: { kind: "session", tokens, store }, refreshed };
+}
+
 /**
  * Picks the credential for one request.
  *
@@ -121,34 +158,14 @@ export async function resolveCredential(
       `${m} ${path} requires DD_API_KEY and DD_APP_KEY; OAuth2 bearer tokens are not supported`,
     );
   }
-  if (deps.env.DD_ACCESS_TOKEN) {
-    const token = accessToken!;
-    return {
-      credential: { kind: "token", source: "DD_ACCESS_TOKEN", token },
-      refreshed: false,
-      warnings,
-    };
-  }
-  if (sources.config.access_token) {
-    const token = sources.config.access_token;
-    return { credential: { kind: "token", source: "config", token }, refreshed: false, warnings };
-  }
-  const store = await sources.store();
-  const state = await store.read(target.site);
-  const stored = tokenFor(state, target.org);
-  if (stored && !needsRefresh(stored, deps.clock.now())) {
-    return { credential: { kind: "session", tokens: stored, store }, refreshed: false, warnings };
-  }
-  if (stored) {
-    try {
-      const { tokens, refreshed } = await getAccessToken(deps, store, target);
-      return { credential: { kind: "session", tokens, store }, refreshed, warnings };
-    } catch (e) {
-      if (!(e instanceof AuthRequiredError) || !apiKey || !appKey) throw e;
-      // The session is dead but keys are configured: use them, and say why out loud.
-      warnings.push(`Warning: ${e.message}. Using DD_API_KEY and DD_APP_KEY instead.`);
-      return { credential: { kind: "keys", apiKey, appKey }, refreshed: false, warnings };
-    }
+  try {
+    const bearer = await bearerCredential(deps, sources, target, () => target);
+    if (bearer) return { ...bearer, warnings };
+  } catch (e) {
+    if (!(e instanceof AuthRequiredError) || !apiKey || !appKey) throw e;
+    // The session is dead but keys are configured: use them, and say why out loud.
+    warnings.push(`Warning: ${e.message}. Using DD_API_KEY and DD_APP_KEY instead.`);
+    return { credential: { kind: "keys", apiKey, appKey }, refreshed: false, warnings };
   }
   if (apiKey && appKey) {
     return { credential: { kind: "keys", apiKey, appKey }, refreshed: false, warnings };

@@ -14,7 +14,7 @@ import { ensureLocksDir, refreshLockPath, withLock } from "../storage/lock.ts";
 import { SessionsRegistry } from "../storage/sessions.ts";
 import type { ClientCredentials, SiteStateStore, TokenSet } from "../storage/types.ts";
 import { needsRefresh } from "./expiry.ts";
-import { tokenClient } from "./token_client.ts";
+import { refreshability } from "./token_client.ts";
 import { loginCommand } from "./login_command.ts";
 import { refreshAccessToken, revokeToken } from "./oauth_client.ts";
 import { clearRefreshMark, readRefreshMark, writeRefreshMark } from "./refresh_mark.ts";
@@ -100,30 +100,21 @@ export async function getAccessToken(
       : !needsRefresh(latest, deps.clock.now());
     if (someoneElseRefreshed) return { tokens: latest, refreshed: false };
     const standing = tokenState(latest, deps.clock.now());
-    if (latest.refresh_token === "") {
+    const can = refreshability(latest, fresh.client, target.site);
+    if (!can.ok) {
       throw new AuthRequiredError(
-        `The access token of ${
-          sessionName(subject)
-        } ${standing} and there is no refresh token: run '${login}'`,
+        latest.refresh_token === ""
+          ? `The access token of ${
+            sessionName(subject)
+          } ${standing} and there is no refresh token: run '${login}'`
+          : `The access token of ${
+            sessionName(subject)
+          } ${standing} and cannot be refreshed: ${can.why}. Run '${login}'${
+            can.why.includes("invalid_client") ? ": it registers a new client by itself" : ""
+          }`,
       );
     }
-    const client = tokenClient(latest, fresh.client, target.site);
-    if (!client) {
-      throw new AuthRequiredError(
-        `The access token of ${
-          sessionName(subject)
-        } ${standing} and cannot be refreshed: the site's client registration is gone (a 'pup auth logout' of the default session removes it). Run '${login}'`,
-      );
-    }
-    if (client.rejected_at !== undefined) {
-      throw new AuthRequiredError(
-        `The access token of ${
-          sessionName(subject)
-        } ${standing} and cannot be refreshed: the server refused the client registration of "${target.site}" at ${
-          new Date(client.rejected_at * 1000).toISOString()
-        } (invalid_client). Run '${login}': it registers a new client by itself`,
-      );
-    }
+    const client = can.client;
     const registry = opts.registry ?? new SessionsRegistry(deps.configDir);
     const unfinished = await readRefreshMark(
       deps.configDir,

@@ -1,5 +1,7 @@
 /**
- * Which client a session's tokens belong to, for refresh and revocation.
+ * Which client a session's tokens belong to, and whether the session can be refreshed: the one
+ * place this is decided, for the refresh itself (`session_tokens.ts`), logout's revocation and
+ * what `auth status` reports.
  *
  * @module
  */
@@ -33,4 +35,43 @@ export function tokenClient(
     site: siteName,
     token_endpoint_auth_method: "none",
   };
+}
+
+/** Whether a session can be refreshed, and why not. */
+export type Refreshability =
+  | { ok: true; client: ClientCredentials }
+  | { ok: false; why: string };
+
+/**
+ * Decides whether `tokens` can be refreshed: it needs a refresh token and a client (see
+ * {@link tokenClient}) that the server has not refused (`rejected_at`, set on `invalid_client`).
+ *
+ * @param tokens the session's token set
+ * @param site the site's stored client, if any
+ * @param siteName the site
+ * @returns the client to refresh with, or the reason in words (`... cannot be refreshed: <why>`)
+ */
+export function refreshability(
+  tokens: TokenSet,
+  site: ClientCredentials | null,
+  siteName: string,
+): Refreshability {
+  if (tokens.refresh_token === "") return { ok: false, why: "there is no refresh token" };
+  const client = tokenClient(tokens, site, siteName);
+  if (!client) {
+    return {
+      ok: false,
+      why:
+        "the site's client registration is gone (a 'pup auth logout' of the default session removes it)",
+    };
+  }
+  if (client.rejected_at !== undefined) {
+    return {
+      ok: false,
+      why: `the server refused the client registration of "${siteName}" at ${
+        new Date(client.rejected_at * 1000).toISOString()
+      } (invalid_client)`,
+    };
+  }
+  return { ok: true, client };
 }

@@ -13,6 +13,7 @@ import {
   formatLocalRfc3339,
   formatRemaining,
 } from "../../auth/expiry.ts";
+import { refreshability } from "../../auth/token_client.ts";
 import { loginCommand } from "../../auth/login_command.ts";
 import { refusalOf } from "../../auth/session_refusal.ts";
 import type { Refusal } from "../../storage/sessions.ts";
@@ -62,19 +63,17 @@ export async function runAuthStatus(opts: AuthStatusOptions, deps: Deps): Promis
     const now = deps.clock.now();
     const { standing, phrase } = describeExpiry(tokens, now);
     const hasRefresh = tokens.refresh_token !== "";
-    const clientRejected = state.client?.rejected_at !== undefined;
-    const refreshable = hasRefresh && state.client !== null && !clientRejected;
+    const can = refreshability(tokens, state.client, site);
+    const refreshable = can.ok;
     const refused = refusalOf(setup.rows, { site, org });
     const usable = !refused && (standing === "valid" || refreshable);
     const why = refused
       ? `the server refused its refresh on ${refused.at} (${refused.error}${
         refused.description ? `: ${refused.description}` : ""
       })`
-      : !hasRefresh
-      ? "there is no refresh token"
-      : clientRejected
-      ? `the server refused the site's client registration (invalid_client)`
-      : "the site's client registration is gone";
+      : can.ok
+      ? ""
+      : can.why;
     session = { usable, why: usable ? undefined : why };
     const message = refused
       ? `❌ Session for site: ${site}${suffix} needs a new login: ${why}; run '${login}'`

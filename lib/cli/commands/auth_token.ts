@@ -7,13 +7,10 @@
  * @module
  */
 
-import { needsRefresh } from "../../auth/expiry.ts";
-import { getAccessToken } from "../../auth/session_tokens.ts";
-import { loginCommand } from "../../api/credentials.ts";
+import { bearerCredential, loginCommand } from "../../api/credentials.ts";
 import { REFRESHED_NOTICE } from "../../api/client.ts";
 import type { Deps } from "../../deps.ts";
 import { AuthRequiredError } from "../../errors.ts";
-import { tokenFor } from "../../storage/codec.ts";
 import type { GlobalFlags, PupContext } from "../context.ts";
 import { sessionTarget } from "../session_target.ts";
 import { loadSetup } from "../setup.ts";
@@ -44,30 +41,24 @@ export function parseAuthTokenArgs(flags: AuthTokenFlags): AuthTokenOptions {
  */
 export async function runAuthToken(opts: AuthTokenOptions, deps: Deps): Promise<number> {
   const setup = await loadSetup(deps, { org: opts.org });
-  const explicit = deps.env.DD_ACCESS_TOKEN || setup.config.access_token;
-  if (explicit) {
-    deps.io.out.write(`${explicit}\n`);
-    return 0;
-  }
   const { site, org } = setup.resolved;
-  const store = await setup.store();
-  const tokens = tokenFor(await store.read(site), org);
-  if (!tokens) {
+  // Only a refresh sends anything anywhere, so only it goes through the trust gate.
+  const bearer = await bearerCredential(
+    deps,
+    { config: setup.config, store: setup.store },
+    { site, org },
+    () => sessionTarget(deps, setup, { trustSite: opts.trustSite }),
+  );
+  if (!bearer) {
     throw new AuthRequiredError(
       `No token available for "${site}"${org ? ` (org "${org}")` : ""}: run '${
         loginCommand({ site, org })
       }' or set DD_ACCESS_TOKEN`,
     );
   }
-  let token = tokens.access_token;
-  if (needsRefresh(tokens, deps.clock.now())) {
-    // Only a refresh sends anything anywhere, so only it goes through the trust gate.
-    const target = sessionTarget(deps, setup, { trustSite: opts.trustSite });
-    const result = await getAccessToken(deps, store, target);
-    if (result.refreshed) deps.io.err.write(`${REFRESHED_NOTICE}\n`);
-    token = result.tokens.access_token;
-  }
-  deps.io.out.write(`${token}\n`);
+  if (bearer.refreshed) deps.io.err.write(`${REFRESHED_NOTICE}\n`);
+  const c = bearer.credential;
+  deps.io.out.write(`${c.kind === "token" ? c.token : c.tokens.access_token}\n`);
   return 0;
 }
 
