@@ -72,7 +72,7 @@ export async function ensureClient(
   await ensureLocksDir(deps.configDir);
   return await withLock(registrationLockPath(deps.configDir, o.site), async () => {
     // Re-read under the lock (bypassing any cache): another login may have just registered.
-    const stored = (await o.store.update(o.site, (s) => s)).client;
+    const stored = (await o.store.readLatest(o.site)).client;
     const reason = replaceReason(stored, o.port);
     if (stored && reason === undefined) {
       err.write(`✓ Using existing client registration\n`);

@@ -88,7 +88,7 @@ export async function getAccessToken(
   await ensureLocksDir(deps.configDir);
   return await withLock(refreshLockPath(deps.configDir, target.site, key), async () => {
     // Another process may have refreshed while we waited for the lock: re-read under it.
-    const fresh = await store.update(target.site, (s) => s);
+    const fresh = await store.readLatest(target.site);
     const latest = tokenFor(fresh, target.org);
     if (!latest) {
       throw new AuthRequiredError(
@@ -169,7 +169,7 @@ async function refused(
   const e = r.e as OAuthError;
   const now = deps.clock.now();
   // A logout while the request was out revokes the token it carried: that refusal is the logout.
-  const after = await store.update(target.site, (s) => s).catch(() => undefined);
+  const after = await store.readLatest(target.site).catch(() => undefined);
   if (after && !after.tokens[orgKey(target.org)]) {
     await clearRefreshMark(deps.configDir, target.site, orgKey(target.org));
     return loggedOutDuringRefresh(subject);

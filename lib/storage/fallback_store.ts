@@ -72,6 +72,10 @@ export class FallbackStore implements SiteStateStore {
     return await (await this.#ready(site)).read(site);
   }
 
+  async readLatest(site: string): Promise<SiteState> {
+    return await (await this.#ready(site)).readLatest(site);
+  }
+
   async update(site: string, mutate: (state: SiteState) => SiteState): Promise<SiteState> {
     return await (await this.#ready(site)).update(site, mutate);
   }

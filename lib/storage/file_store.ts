@@ -57,6 +57,11 @@ export class FileStore implements SiteStateStore {
     };
   }
 
+  /** Files are never cached: the same as `read`. */
+  readLatest(site: string): Promise<SiteState> {
+    return this.read(site);
+  }
+
   async update(site: string, mutate: (state: SiteState) => SiteState): Promise<SiteState> {
     // The write machinery loads only when something is written: reads stay lean (start-up).
     const [{ withLock }, { atomicWrite, removeStaleTemps }] = await Promise.all([

@@ -104,6 +104,19 @@ export class KeychainStore implements SiteStateStore {
   }
 
   /**
+   * Reads one site's state from the secure store, past the cache, and refreshes the cache.
+   *
+   * @param site a normalized site
+   * @returns a copy of the state
+   * @throws StorageCorruptError when the stored value does not parse
+   */
+  async readLatest(site: string): Promise<SiteState> {
+    const state = (await this.#load(stateAccount(site))).state;
+    this.#cache.set(site, state);
+    return structuredClone(state);
+  }
+
+  /**
    * Locks the site, re-reads it, applies `mutate`, and writes the result when it changed;
    * deletes the entry when no tokens and no client remain.
    *

@@ -61,6 +61,12 @@ export interface SiteStateStore {
   /** Reads one site's state; empty state when nothing is stored. Throws `StorageCorruptError`. */
   read(site: string): Promise<SiteState>;
   /**
+   * Reads one site's state as stored now, past any cache: what a command holding a lock reads
+   * to see another process's write. Writes are whole (atomic rename, one keychain call, or the
+   * Windows journal), so no lock is needed for the read itself.
+   */
+  readLatest(site: string): Promise<SiteState>;
+  /**
    * Locks the site, re-reads it, applies `mutate` and writes the result when it changed.
    * Resolves with the state as written. Content that cannot be parsed is never overwritten.
    */

@@ -390,6 +390,7 @@ Deno.test("a store corrupted between the first read and the locked re-read is St
         await Deno.writeTextFile(path, '{"__default__": {');
         return state;
       },
+      readLatest: (site: string) => files.readLatest(site),
       update: (site, mutate) => files.update(site, mutate),
     };
     await assert.rejects(call(monitors, {}, racing), (e: Error) => {

@@ -107,6 +107,9 @@ class FailingWrites implements SiteStateStore {
   read(site: string) {
     return this.inner.read(site);
   }
+  readLatest(site: string) {
+    return this.inner.readLatest(site);
+  }
   async update(site: string, mutate: (s: SiteState) => SiteState) {
     const before = await this.inner.read(site);
     const after = mutate(structuredClone(before));

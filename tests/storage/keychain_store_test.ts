@@ -210,3 +210,15 @@ Deno.test("prepareWrite() writes, reads back and removes a throwaway entry, and 
     );
   });
 });
+
+Deno.test("readLatest() reads past the cache and sees another process's write, where read() does not", async () => {
+  await withTempDir(async (configDir) => {
+    const secrets = new CountingStore();
+    const mine = new KeychainStore({ secrets, configDir });
+    await mine.read(SITE);
+    await new KeychainStore({ secrets, configDir }).update(SITE, addOrg("other", 2));
+    assert.deepEqual(Object.keys((await mine.read(SITE)).tokens), [], "read() is cached");
+    assert.deepEqual(Object.keys((await mine.readLatest(SITE)).tokens), ["other"]);
+    assert.deepEqual(Object.keys((await mine.read(SITE)).tokens), ["other"], "cache refreshed");
+  });
+});

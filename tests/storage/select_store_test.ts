@@ -29,6 +29,7 @@ function fileStores() {
       backend: "file",
       location: CONFIG_DIR,
       read: () => Promise.resolve({ tokens: {}, client: null }),
+      readLatest: () => Promise.resolve({ tokens: {}, client: null }),
       update: (_site: string, mutate: (s: SiteState) => SiteState) =>
         Promise.resolve(mutate({ tokens: {}, client: null })),
     };
