@@ -12,6 +12,7 @@
 
 import { cleanText as clean } from "../sanitize.ts";
 import { errorPage, rejectedPage, successPage } from "./callback_page.ts";
+import { isUuid } from "./uuid.ts";
 
 /** The redirect path, matched exactly. */
 export const CALLBACK_PATH = "/oauth/callback";
@@ -82,8 +83,6 @@ export function isValidatedCallback(value: unknown): value is ValidatedCallback 
   return typeof value === "object" && value !== null && minted.has(value);
 }
 
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
 /**
  * Judges a callback's query parameters against the flow's `state`. Shared by the HTTP handler
  * and the paste fallback (`paste.ts`); not meant for other callers.
@@ -133,7 +132,7 @@ export function validateCallbackParams(
   }
   const callback: Record<string, string> = { code, state: states[0] };
   const oid = params.get("dd_oid");
-  if (oid && UUID.test(oid)) callback.dd_oid = oid;
+  if (oid && isUuid(oid)) callback.dd_oid = oid;
   for (const key of ["dd_org_name", "domain", "site"] as const) {
     const value = cleanText(params.get(key));
     if (value) callback[key] = value;

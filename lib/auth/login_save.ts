@@ -20,8 +20,7 @@ import {
 import type { ClientCredentials, SiteStateStore, TokenSet } from "../storage/types.ts";
 import { DEFAULT_ORG_KEY } from "../storage/types.ts";
 import type { ValidatedCallback } from "./callback_handler.ts";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from "./uuid.ts";
 
 /**
  * The remembered `dd_oid` hint: the UUID of this org's row on this site. A row of another
@@ -39,7 +38,7 @@ export function rememberedOrgUuid(
   org: string | null,
 ): string | undefined {
   const row = findSession(rows.filter((r) => r.site === site), org);
-  return row?.org_uuid && UUID.test(row.org_uuid) ? row.org_uuid : undefined;
+  return row?.org_uuid && isUuid(row.org_uuid) ? row.org_uuid : undefined;
 }
 
 /**

@@ -16,6 +16,7 @@ import { EXIT } from "../exit_codes.ts";
 import { type OutputOptions, outputOptions, wantsData, writeData } from "../output.ts";
 import { sessionTarget } from "../session_target.ts";
 import { loadSetup } from "../setup.ts";
+import { isUuid } from "../../auth/uuid.ts";
 
 /** The flags of `auth login`, as stricli parses them. */
 export interface AuthLoginFlags extends GlobalFlags {
@@ -51,7 +52,6 @@ export interface AuthLoginOptions extends OutputOptions {
   callbackPorts?: readonly number[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 /**
@@ -64,7 +64,7 @@ const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
  */
 export function parseAuthLoginArgs(flags: AuthLoginFlags): AuthLoginOptions {
   const orgUuid = flags.orgUuid?.trim() || undefined;
-  if (orgUuid !== undefined && !UUID.test(orgUuid)) {
+  if (orgUuid !== undefined && !isUuid(orgUuid)) {
     throw new UsageError(
       `Cannot use --org-uuid "${orgUuid}": it must be an org UUID such as 00000000-1111-2222-3333-444444444444 (see Organization Settings in Datadog)`,
     );
