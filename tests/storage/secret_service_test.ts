@@ -313,3 +313,39 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "a writer killed at any moment leaves the old value or the new one, never an empty or partial secret",
+  ignore: ssIgnored,
+  async fn() {
+    const account = uniqueName("state_kill");
+    const ss = new SecretService();
+    const old = JSON.stringify({ v: "old".repeat(10_000) });
+    const next = JSON.stringify({ v: "new".repeat(12_000) });
+    try {
+      await ss.set(account, old);
+      const seen = { old: 0, new: 0 };
+      for (let i = 0; i < 20; i++) {
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", "--quiet", CHILD, "set", account, i % 2 ? old : next],
+          stdout: "null",
+          stderr: "null",
+        }).spawn();
+        // Anywhere from before the library loads to after the D-Bus call returned.
+        await new Promise((r) => setTimeout(r, 20 + ((i * 37) % 400)));
+        try {
+          child.kill("SIGKILL");
+        } catch { /* it finished first */ }
+        await child.status;
+        const value = await ss.get(account);
+        assert.ok(value === old || value === next, `run ${i}: ${value?.length} characters`);
+        seen[value === old ? "old" : "new"]++;
+      }
+      assert.ok(seen.new > 0, "some writes finished, so the kills fell around them");
+      assert.equal((await inspectItems(account)).count, 1, "still one item");
+    } finally {
+      await clearItems(account);
+    }
+  },
+});
