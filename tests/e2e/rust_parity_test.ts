@@ -109,7 +109,7 @@ Deno.test("the Rust pup's flags and output forms work: --ro, -o yaml|csv|tsv, --
       assert.deepEqual(JSON.parse(out), ["ro", "rw"]);
       const bad = await runPup(["auth", "list", "--jq", ".[[["], env);
       assert.equal(bad.code, 2);
-      assert.match(bad.stderr, /^Error: --jq "\.\[\[\[" failed: jq: error/);
+      assert.match(bad.stderr, /^Error: --jq "\.\[\[\[" failed: jq: error/m);
     });
     await t.step("DD_OUTPUT and PUP_OUTPUT set the default format; -o wins", async () => {
       assert.match((await ok(["auth", "list"], { ...env, DD_OUTPUT: "yaml" })).stdout, /^- \w+: /);
