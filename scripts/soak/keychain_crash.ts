@@ -1,9 +1,9 @@
 /**
- * Crash experiments on the emulated keychains (SPEC §6.3 multi-record writes; ref §12 item 5):
- * a writer updates a site through `KeychainStore` while the emulator kills itself after `N`
- * record writes (a power cut between two CredWrite calls), or the writer's whole process group
- * is SIGKILLed at a random moment. Afterwards a fresh store must read the old value or the new
- * one, whole, and the failed call must have said which tool failed.
+ * Crash experiments on the macOS and Windows backends through their stand-in libraries (SPEC
+ * §6.3 multi-record writes; ref §12 item 5): a writer updates a site through `KeychainStore`
+ * while the stand-in aborts the process at the start of, or right after, its `N`-th write call
+ * (a crash between two CredWriteW calls), or the writer's whole process group is SIGKILLed at a
+ * random moment. Afterwards a fresh store must read the old value or the new one, whole.
  *
  * @module
  */
@@ -17,7 +17,12 @@ import {
   type Verdict,
 } from "./crash_payload.ts";
 import type { VerdictCounts } from "./crash_runs.ts";
-import { type KeychainKind, openKeychainStore } from "./keychain_store_for.ts";
+import {
+  type KeychainKind,
+  openKeychainStore,
+  standinEnv,
+  withStandin,
+} from "./keychain_store_for.ts";
 import { mulberry32 } from "./prng.ts";
 import { REPO_DIR } from "./run_pup.ts";
 
@@ -30,17 +35,16 @@ export interface KeychainCrashFigures {
   writesPerUpdate: number;
   tokens: VerdictCounts;
   client: VerdictCounts;
-  /** Runs where the writer's call failed, and how many of those errors named the tool. */
-  failedCalls: number;
-  errorsNamingTool: number;
-  /** One line per run that was not old or new, or whose error did not name the tool. */
+  /** Runs the writer did not finish (killed or aborted), so the crash hit a write. */
+  interrupted: number;
+  /** One line per run that was not old or new. */
   failures: string[];
 }
 
 /** Options of {@link runKeychainCrashRuns}. */
 export interface KeychainCrashOptions {
   kind: "windows" | "macos";
-  /** Random runs after the sweep (half emulator deaths, half process-group kills). */
+  /** Random runs after the sweep (half stand-in aborts, half process-group kills). */
   runs: number;
   seed: number;
   /** Sessions per generation (default 3 for Windows, about 3.4 KB in 4 chunks; 2 for macOS). */
@@ -53,12 +57,13 @@ function counts(): VerdictCounts {
   return { old: 0, new: 0, mixed: 0, empty: 0, unparsable: 0, missing: 0 };
 }
 
-function knobs(kind: "windows" | "macos", vault: string): Record<string, string> {
-  return kind === "windows" ? { FAKE_PS_VAULT: vault } : { FAKE_SECURITY_VAULT: vault };
+/**
+ * The stand-in's abort knob for "the process dies after `n` write calls": at the start of the
+ * first for 0, else right after the `n`-th is committed.
+ */
+function dieAfter(n: number): Record<string, string> {
+  return n === 0 ? { PUP_STANDIN_ABORT_AT: "1" } : { PUP_STANDIN_ABORT_AFTER: String(n) };
 }
-
-const DIE = { windows: "FAKE_PS_DIE_AFTER_WRITES", macos: "FAKE_SECURITY_DIE_AFTER_WRITES" };
-const TOOL = { windows: "fake_powershell", macos: "fake_security" };
 
 /** Runs one writer; resolves with its output once it is done or killed. */
 async function runWriter(
@@ -69,7 +74,7 @@ async function runWriter(
   env: Record<string, string>,
   killAfterMs?: number,
 ): Promise<string> {
-  // setsid: the writer leads its own process group, so a kill takes the emulator down with it.
+  // setsid: the writer leads its own process group, so a kill takes all of it down.
   const child = new Deno.Command("setsid", {
     args: [
       Deno.execPath(),
@@ -82,6 +87,7 @@ async function runWriter(
       "--allow-write",
       "--allow-env",
       "--allow-run",
+      "--allow-ffi",
       WRITER,
       kind,
       dir,
@@ -125,13 +131,13 @@ async function runWriter(
 async function classify(
   kind: "windows" | "macos",
   dir: string,
-  vault: string,
+  env: Record<string, string>,
   old: number,
   orgs: number,
 ) {
-  const store = openKeychainStore(kind, dir, knobs(kind, vault));
+  const store = openKeychainStore(kind, dir, env);
   try {
-    const state = await store.read(CRASH_SITE);
+    const state = await withStandin(env, () => store.read(CRASH_SITE));
     if (Object.keys(state.tokens).length === 0 && state.client === null) {
       return { tokens: "missing" as Verdict, client: "missing" as Verdict };
     }
@@ -164,8 +170,7 @@ export async function runKeychainCrashRuns(
   const orgs = opts.orgs ?? (kind === "windows" ? 3 : 2);
   const rng = mulberry32(opts.seed);
   const dir = await Deno.makeTempDir({ prefix: `pup-kcrash-${kind}-` });
-  const vault = `${dir}/vault.json`;
-  const env = knobs(kind, vault);
+  const env = await standinEnv(kind, `${dir}/standin-store.txt`);
   const f: KeychainCrashFigures = {
     kind,
     seed: opts.seed,
@@ -173,24 +178,23 @@ export async function runKeychainCrashRuns(
     writesPerUpdate: 0,
     tokens: counts(),
     client: counts(),
-    failedCalls: 0,
-    errorsNamingTool: 0,
+    interrupted: 0,
     failures: [],
   };
   const reset = (gen: number) =>
-    openKeychainStore(kind, dir, env).update(CRASH_SITE, () => stateFor(gen, orgs));
+    withStandin(
+      env,
+      () => openKeychainStore(kind, dir, env).update(CRASH_SITE, () => stateFor(gen, orgs)),
+    );
   try {
     await reset(0);
     let old = 0;
     const step = async (label: string, extra: Record<string, string>, killMs?: number) => {
       const out = await runWriter(kind, dir, old + 1, orgs, { ...env, ...extra }, killMs);
       const error = /^error (.*)$/m.exec(out)?.[1];
-      if (error !== undefined) {
-        f.failedCalls++;
-        if (error.includes(TOOL[kind])) f.errorsNamingTool++;
-        else f.failures.push(`${label}: the failed call did not name the tool: ${error}`);
-      }
-      const v = await classify(kind, dir, vault, old, orgs);
+      if (error !== undefined) f.failures.push(`${label}: the write failed instead: ${error}`);
+      if (!out.includes("done ")) f.interrupted++;
+      const v = await classify(kind, dir, env, old, orgs);
       f.tokens[v.tokens]++;
       f.client[v.client]++;
       for (const [name, verdict] of Object.entries(v)) {
@@ -203,11 +207,11 @@ export async function runKeychainCrashRuns(
       await reset(old);
       return out.includes("done ");
     };
-    // The sweep: the emulator dies after 0, 1, 2, ... record writes until one update completes.
-    for (let n = 0; n < 64; n++) {
-      // Dying "after N writes" when the update makes exactly N still fails the call: the
-      // emulator is killed before it answers. The first N that completes is one past the last.
-      if (await step(`dies after ${n} writes`, { [DIE[kind]]: String(n) })) {
+    // The sweep: the process dies after 0, 1, 2, ... write calls until one update completes.
+    for (let n = 0; n < 200; n++) {
+      // Dying right after the last write call still ends the process before it says "done":
+      // the first N that completes is one past the last write.
+      if (await step(`dies after ${n} writes`, dieAfter(n))) {
         f.writesPerUpdate = n - 1;
         break;
       }
@@ -215,7 +219,7 @@ export async function runKeychainCrashRuns(
     for (let i = 0; i < opts.runs; i++) {
       if (rng() < 0.5) {
         const n = Math.floor(rng() * (f.writesPerUpdate + 2));
-        await step(`random run ${i}: dies after ${n} writes`, { [DIE[kind]]: String(n) });
+        await step(`random run ${i}: dies after ${n} writes`, dieAfter(n));
       } else {
         const ms = 40 + rng() * 400;
         await step(`random run ${i}: process group killed after ${ms.toFixed(0)} ms`, {}, ms);

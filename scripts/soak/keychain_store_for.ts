@@ -1,33 +1,68 @@
 /**
- * Builds the keychain `SiteStateStore` of one backend pointed at an emulator or the real tool,
- * for the crash writer and the interrupted-call tests: the same classes `select_store.ts`
- * builds, with a timeout a test can afford.
+ * Builds the keychain `SiteStateStore` of one backend for the crash writer, the fault tests and
+ * the soak: the same classes `select_store.ts` builds, pointed at a stand-in library (macOS,
+ * Windows) or the real libsecret (Linux). The stand-ins read `PUP_STANDIN_*` from the process
+ * environment at every call, so a caller in this process sets them with {@link withStandin}; a
+ * child process gets them in its environment (see {@link standinEnv}).
  *
  * @module
  */
 
-import { createCommandRunner } from "../../lib/platform/command_runner.ts";
 import { KeychainStore } from "../../lib/storage/keychain_store.ts";
 import { MacosKeychain } from "../../lib/storage/macos_keychain.ts";
 import { SecretService } from "../../lib/storage/secret_service.ts";
 import { WindowsCredentialManager } from "../../lib/storage/windows_credential_manager.ts";
-import { REPO_DIR } from "./run_pup.ts";
+import { standinLibrary } from "../../tests/_fakes/native/standin.ts";
 
-/** The emulated or real backends the fault tests drive. */
+/** The backends the fault tests drive: two through stand-ins, one real. */
 export type KeychainKind = "windows" | "macos" | "secret-service";
 
-/** The emulators' wrapper scripts. */
-export const FAKE_POWERSHELL = `${REPO_DIR}/tests/_fakes/fake_powershell`;
-/** The macOS `security` emulator. */
-export const FAKE_SECURITY = `${REPO_DIR}/tests/_fakes/fake_security`;
+/**
+ * The variables that point pup (or {@link openKeychainStore}) at a stand-in and its store file.
+ *
+ * @param kind `windows` or `macos`
+ * @param store the stand-in's store file
+ * @returns `PUP_*_LIB` and `PUP_STANDIN_STORE`
+ */
+export async function standinEnv(
+  kind: "windows" | "macos",
+  store: string,
+): Promise<Record<string, string>> {
+  if (kind === "windows") {
+    const lib = await standinLibrary("advapi32");
+    return { PUP_ADVAPI32_LIB: lib, PUP_KERNEL32_LIB: lib, PUP_STANDIN_STORE: store };
+  }
+  return {
+    PUP_SECURITY_FRAMEWORK_LIB: await standinLibrary("security_framework"),
+    PUP_STANDIN_STORE: store,
+  };
+}
+
+/**
+ * Runs `fn` with the `PUP_STANDIN_*` variables of `env` set in this process, restoring them
+ * after: the stand-in library reads them there.
+ */
+export async function withStandin<T>(
+  env: Record<string, string>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const names = Object.keys(env).filter((k) => k.startsWith("PUP_STANDIN_"));
+  const saved = names.map((k) => [k, Deno.env.get(k)] as const);
+  for (const k of names) Deno.env.set(k, env[k]);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of saved) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+  }
+}
 
 /**
  * Opens a keychain store.
  *
  * @param kind which backend
  * @param configDir where its lock files go
- * @param env the emulator's knobs (FAKE_PS_*, FAKE_SECURITY_*) and tool paths
- * @param timeoutMs each tool call's limit (the product's default is 10 s)
+ * @param env `PUP_*_LIB` (from {@link standinEnv}) or `PUP_LIBSECRET_LIB`
+ * @param timeoutMs the Secret Service's per-call limit (the product's default is 10 s)
  * @returns the store
  */
 export function openKeychainStore(
@@ -36,23 +71,13 @@ export function openKeychainStore(
   env: Record<string, string>,
   timeoutMs?: number,
 ): KeychainStore {
-  const runner = createCommandRunner();
-  const withEnv = {
-    run: (cmd: string, args: readonly string[], opts: Parameters<typeof runner.run>[2] = {}) =>
-      runner.run(cmd, args, { ...opts, env: { ...env, ...opts.env } }),
-  };
   const secrets = kind === "windows"
     ? new WindowsCredentialManager({
-      runner: withEnv,
-      powershell: env.PUP_POWERSHELL_BIN ?? FAKE_POWERSHELL,
-      timeoutMs,
+      advapi32: env.PUP_ADVAPI32_LIB,
+      kernel32: env.PUP_KERNEL32_LIB,
     })
     : kind === "macos"
-    ? new MacosKeychain({
-      runner: withEnv,
-      security: env.PUP_SECURITY_BIN ?? FAKE_SECURITY,
-      timeoutMs,
-    })
+    ? new MacosKeychain({ library: env.PUP_SECURITY_FRAMEWORK_LIB })
     : new SecretService({ library: env.PUP_LIBSECRET_LIB, timeoutMs });
   return new KeychainStore({ secrets, configDir });
 }

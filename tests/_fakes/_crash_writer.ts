@@ -2,16 +2,17 @@
  * A tiny writer for crash tests: it loads the store code, says `ready`, waits for a line on
  * stdin, then writes generation `<gen>` of the crash payload (scripts/soak/crash_payload.ts)
  * and says `done <ms>`, or `error <message>` (exit 1) when the store call fails. The test
- * SIGKILLs it at a random moment after the go line, or lets an emulator kill itself.
+ * SIGKILLs it at a random moment after the go line, or lets a stand-in library abort it.
  *
- *   deno run --allow-read --allow-write --allow-env --allow-run tests/_fakes/_crash_writer.ts \
+ *   deno run --allow-read --allow-write --allow-env --allow-run --allow-ffi \
+ *     tests/_fakes/_crash_writer.ts \
  *     <file|naive|windows|macos|secret-service> <configDir> <gen> <orgs>
  *
  * `naive` is the negative control: it writes the same files the way the Rust `pup` does
  * (truncate, then write in place; ref §12 item 1), in 4 KB pieces with a sync and a 10 ms
  * pause after each as a slow disk would, to show that the crash harness does catch torn files. The keychain modes
- * write through `KeychainStore` and take their tool paths and knobs from the environment
- * (PUP_POWERSHELL_BIN, FAKE_PS_VAULT, FAKE_PS_DIE_AFTER_WRITES, ...).
+ * write through `KeychainStore` and take their library paths and the stand-in's knobs from the
+ * environment (PUP_ADVAPI32_LIB, PUP_STANDIN_STORE, PUP_STANDIN_ABORT_AFTER, ...).
  *
  * @module
  */
