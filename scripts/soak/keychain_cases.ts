@@ -1,15 +1,17 @@
 /**
  * The keychain part of the corrupt-store corpus: broken values in the real Secret Service
- * (through `secret-tool`, inside `scripts/with_secret_service.sh`), in the macOS `security`
- * emulator and in the Windows Credential Manager emulator (chunk sets). Every case uses its
- * own site, so cases and other tests sharing the Secret Service never meet.
+ * (planted with `secret-tool`, inside `scripts/with_secret_service.sh`), and in the stores of the
+ * macOS and Windows stand-in libraries (an item's bytes; chunk sets), which pup reads through its
+ * own FFI code. Every case uses its own site, so cases and other tests sharing the Secret
+ * Service never meet.
  *
  * @module
  */
 
 import { encodeBlob } from "../../lib/storage/windows_credential_manager.ts";
+import { keyringRecord, writeStandinStore } from "../../tests/_fakes/native/advapi32_store.ts";
 import { type CaseContext, type CorruptCase, goodFiles } from "./corrupt_cases.ts";
-import { REPO_DIR } from "./run_pup.ts";
+import { standinEnv } from "./keychain_store_for.ts";
 
 function account(c: CaseContext): string {
   return `state_${c.site.replace(/[^\p{Alphabetic}\p{N}]/gu, "_")}`;
@@ -112,66 +114,53 @@ function secretServiceCase(
   };
 }
 
-/** A macOS emulator case with `bytes` as the item's password. */
+/** A macOS case: the stand-in's store holds `bytes` as the item's password. */
 function macosCase(name: string, bytes: (c: CaseContext) => Uint8Array): CorruptCase {
   return {
-    name: `macOS keychain item (emulated): ${name}`,
+    name: `macOS keychain item (stand-in): ${name}`,
     backend: "macos",
     names: (c) => `pup/${account(c)}`,
     async setup(c) {
       await sessionsFor(c);
-      const vault = `${c.vault}/security.json`;
-      Object.assign(c.env, {
-        PUP_KEYCHAIN_BACKEND: "macos",
-        PUP_SECURITY_BIN: `${REPO_DIR}/tests/_fakes/fake_security`,
-        FAKE_SECURITY_VAULT: vault,
-      });
-      const item = {
-        account: account(c),
-        service: "pup",
-        label: "pup",
-        password: bytes(c).toHex(),
-      };
-      await Deno.writeTextFile(vault, JSON.stringify({ items: [item] }, null, 1));
+      const store = `${c.vault}/security-standin.txt`;
+      Object.assign(c.env, { PUP_KEYCHAIN_BACKEND: "macos", ...await standinEnv("macos", store) });
+      const hex = (b: Uint8Array) => b.toHex();
+      const enc = new TextEncoder();
+      await Deno.writeTextFile(
+        store,
+        `${hex(enc.encode("pup"))} ${hex(enc.encode(account(c)))} ${hex(bytes(c))}\n`,
+      );
     },
   };
 }
 
-type Records = Record<string, { blob: string; lw?: bigint }>;
+type Records = Record<string, { blob: Uint8Array; lw?: bigint }>;
 
-/** A Windows emulator case whose vault holds `records` (names without `.pup`). */
+/** A Windows case: the stand-in's store holds `records` (names without `.pup`). */
 function windowsCase(
   name: string,
   records: (acct: string, c: CaseContext) => Records,
 ): CorruptCase {
   return {
-    name: `Windows credentials (emulated): ${name}`,
+    name: `Windows credentials (stand-in): ${name}`,
     backend: "windows",
     names: (c) => account(c),
     async setup(c) {
       await sessionsFor(c);
-      const vault = `${c.vault}/powershell.json`;
+      const store = `${c.vault}/advapi32-standin.txt`;
       Object.assign(c.env, {
         PUP_KEYCHAIN_BACKEND: "windows",
-        PUP_POWERSHELL_BIN: `${REPO_DIR}/tests/_fakes/fake_powershell`,
-        FAKE_PS_VAULT: vault,
+        ...await standinEnv("windows", store),
       });
-      const creds: Record<string, unknown> = {};
       let lw = 133_000_000_000_000_000n;
-      for (const [n, r] of Object.entries(records(account(c), c))) {
-        const target = `${n}.pup`;
-        creds[target.toLowerCase()] = {
-          target,
-          type: 1,
-          persist: 3,
-          userName: n,
-          comment: "keyring v3.6.3",
-          targetAlias: "",
+      await writeStandinStore(
+        store,
+        Object.entries(records(account(c), c)).map(([n, r]) => ({
+          ...keyringRecord(n, ""),
           blob: r.blob,
-          lastWritten: String(r.lw ?? lw++),
-        };
-      }
-      await Deno.writeTextFile(vault, JSON.stringify({ creds }, null, 1));
+          lastWritten: r.lw ?? lw++,
+        })),
+      );
     },
   };
 }
@@ -199,10 +188,7 @@ export const KEYCHAIN_CASES: CorruptCase[] = [
     true,
   ),
   macosCase("not JSON", () => new TextEncoder().encode("hello")),
-  macosCase(
-    "binary bytes (printed as hex by find-generic-password)",
-    () => new Uint8Array([0, 1, 2, 0xff, 0xfe]),
-  ),
+  macosCase("binary bytes that are not UTF-8", () => new Uint8Array([0, 1, 2, 0xff, 0xfe])),
   macosCase("client is a string", () => new TextEncoder().encode('{"tokens":{},"client":"x"}')),
   windowsCase("a missing chunk", (a, c) => {
     const [p0, , p2] = halves(c);
@@ -235,11 +221,11 @@ export const KEYCHAIN_CASES: CorruptCase[] = [
   }),
   windowsCase("an odd-length UTF-16 blob", (a) => ({
     [`${a}_c`]: blob("1"),
-    [`${a}_0`]: { blob: new Uint8Array([0x7b, 0, 0x7d]).toBase64() },
+    [`${a}_0`]: { blob: new Uint8Array([0x7b, 0, 0x7d]) },
   })),
   windowsCase("a lone surrogate in the blob", (a) => ({
     [`${a}_c`]: blob("1"),
-    [`${a}_0`]: { blob: new Uint8Array([0x7b, 0, 0x00, 0xd8, 0x7d, 0]).toBase64() },
+    [`${a}_0`]: { blob: new Uint8Array([0x7b, 0, 0x00, 0xd8, 0x7d, 0]) },
   })),
   windowsCase("a legacy single record that is not JSON", (a) => ({ [a]: blob("garbage") })),
 ];
