@@ -2,8 +2,9 @@
  * The secret audit (SPEC §6.3 first rule, §2 "no command but auth token prints an access
  * token"; ref §12 item 15): a scenario (login → status → list → api → refresh → token →
  * logout) runs as real `pup` processes under `strace -f -v -e trace=execve`, so every
- * descendant's argv and environment is recorded (secret-tool, security, powershell, the
- * browser, ...). After every step the secrets in play are read back from the store (every
+ * descendant's argv and environment is recorded (the browser, `keyctl`; the OS stores are
+ * reached in-process through their libraries, so on them no store program runs at all, which
+ * the audit checks too). After every step the secrets in play are read back from the store (every
  * access and refresh token, the client secret: the mock issues a secret with
  * client_secret_post); none may appear in any argv, any environment, or any command's output,
  * except `pup auth token`'s stdout, which must be exactly the access token.
@@ -14,7 +15,7 @@
 import { FileStore } from "../../lib/storage/file_store.ts";
 import type { SiteState } from "../../lib/storage/types.ts";
 import { startMockDatadog } from "../mock_datadog.ts";
-import { FAKE_POWERSHELL, FAKE_SECURITY, openKeychainStore } from "./keychain_store_for.ts";
+import { openKeychainStore, standinEnv, withStandin } from "./keychain_store_for.ts";
 import { REPO_DIR, runPup } from "./run_pup.ts";
 
 /** The stores the audit runs against. */
@@ -43,8 +44,8 @@ export interface AuditFigures {
   hits: AuditHit[];
   /** `pup auth token` printed exactly the stored access token. */
   tokenOutputExact: boolean;
-  /** Where argv came from: strace (every descendant) or, without strace, the emulators' logs. */
-  argvSource: "strace" | "emulator logs";
+  /** Where argv came from: strace (every descendant), or nowhere when strace is missing. */
+  argvSource: "strace" | "none";
   problems: string[];
 }
 
@@ -104,17 +105,6 @@ export async function hasStrace(): Promise<boolean> {
   }
 }
 
-/** Without strace: the argv each emulator logged (their stdin is meant to carry secrets). */
-async function emulatorRecords(log: string, backend: AuditBackend) {
-  const text = await Deno.readTextFile(log).catch(() => "");
-  await Deno.remove(log).catch(() => {});
-  const program = backend === "windows" ? FAKE_POWERSHELL : FAKE_SECURITY;
-  return text.split("\n").filter((l) => l !== "").map((l) => ({
-    program,
-    line: JSON.stringify(JSON.parse(l).argv),
-  }));
-}
-
 /**
  * Finds secrets in `text`.
  *
@@ -142,10 +132,9 @@ export async function runAudit(backend: AuditBackend): Promise<AuditFigures> {
   const root = await Deno.makeTempDir({ prefix: `pup-audit-${backend}-` });
   const cfg = `${root}/cfg`;
   const site = `audit-${crypto.randomUUID().slice(0, 8)}.datadoghq.com`;
-  const knobs: Record<string, string> = backend === "macos"
-    ? { PUP_SECURITY_BIN: FAKE_SECURITY, FAKE_SECURITY_VAULT: `${root}/security.json` }
-    : backend === "windows"
-    ? { PUP_POWERSHELL_BIN: FAKE_POWERSHELL, FAKE_PS_VAULT: `${root}/powershell.json` }
+  const standinLog = `${root}/standin-calls.log`;
+  const knobs: Record<string, string> = backend === "macos" || backend === "windows"
+    ? { ...await standinEnv(backend, `${root}/standin-store.txt`), PUP_STANDIN_LOG: standinLog }
     : {};
   const env: Record<string, string> = {
     PUP_CONFIG_DIR: cfg,
@@ -161,7 +150,7 @@ export async function runAudit(backend: AuditBackend): Promise<AuditFigures> {
   const read = (): Promise<SiteState> =>
     backend === "file"
       ? new FileStore(cfg).read(site)
-      : openKeychainStore(backend, cfg, { ...knobs }).read(site);
+      : withStandin(knobs, () => openKeychainStore(backend, cfg, knobs).read(site));
   const f: AuditFigures = {
     backend,
     steps: 0,
@@ -170,14 +159,9 @@ export async function runAudit(backend: AuditBackend): Promise<AuditFigures> {
     secrets: 0,
     hits: [],
     tokenOutputExact: false,
-    argvSource: await hasStrace() ? "strace" : "emulator logs",
+    argvSource: await hasStrace() ? "strace" : "none",
     problems: [],
   };
-  const emulatorLog = `${root}/emulator.log`;
-  if (f.argvSource === "emulator logs") {
-    env.FAKE_SECURITY_LOG = emulatorLog;
-    env.FAKE_PS_LOG = emulatorLog;
-  }
   const secrets = new Map<string, string>();
   const records: { step: string; program: string; line: string }[] = [];
   const outputs: { step: string; stream: string; text: string }[] = [];
@@ -189,9 +173,7 @@ export async function runAudit(backend: AuditBackend): Promise<AuditFigures> {
       const run = await runPup(args, { env, straceLog: strace, timeoutMs: 60_000 });
       f.steps++;
       if (run.code !== 0) f.problems.push(`${step} exited ${run.code}: ${run.stderr.slice(-300)}`);
-      const found = strace
-        ? execRecords(await Deno.readTextFile(log))
-        : await emulatorRecords(emulatorLog, backend);
+      const found = strace ? execRecords(await Deno.readTextFile(log)) : [];
       for (const r of found) {
         records.push({ step, ...r });
         programs.add(r.program.split("/").at(-1)!);
@@ -214,6 +196,10 @@ export async function runAudit(backend: AuditBackend): Promise<AuditFigures> {
     }
     const left = await read();
     if (Object.keys(left.tokens).length > 0) f.problems.push("logout left tokens in the store");
+    const calls = await Deno.readTextFile(standinLog).catch(() => "");
+    for (const bad of calls.split("\n").filter((l) => /^(UNEXPECTED|LEAK)/.test(l))) {
+      f.problems.push(`the stand-in library saw: ${bad}`);
+    }
   } finally {
     await mock.close();
     if (backend === "secret-service") {
