@@ -18,12 +18,12 @@ import { benchChildCounts } from "./bench/child_counts.ts";
 import { findOnPath } from "./bench/child_counter.ts";
 import {
   type BenchContext,
-  emulatorBackends,
   FILE_BACKEND,
   freshConfigDir,
   login,
   pupEnv,
   SECRET_SERVICE_BACKEND,
+  standinBackends,
 } from "./bench/context.ts";
 import { benchLoginTime } from "./bench/login_time.ts";
 import { childEnv, repoPaths } from "./bench/pup_process.ts";
@@ -133,7 +133,7 @@ async function bench(args: BenchArgs, secretService: boolean): Promise<number> {
     ctx.sessions.push({ backend: FILE_BACKEND, dir: fileDir });
     const secure = [
       ...(secretService ? [SECRET_SERVICE_BACKEND] : []),
-      ...await emulatorBackends(ctx),
+      ...await standinBackends(ctx),
     ];
     for (const backend of secure) {
       await section(`log in a session stored in the ${backend.label}`, rows, async () => {

@@ -146,17 +146,15 @@ async function main(argv: string[]): Promise<number> {
   );
   for (const [kind, runs] of [["windows", 100], ["macos", 30]] as const) {
     rows.push(
-      await timed(`crash: ${kind} keychain (emulated)`, async () => {
+      await timed(`crash: ${kind} keychain (stand-in library)`, async () => {
         const f = await runKeychainCrashRuns({ kind, runs, seed });
         return {
           details: f.failures.slice(0, 5),
           runs: f.runs,
           failures: f.failures.length,
-          figures: `record writes per update ${f.writesPerUpdate}; tokens ${
+          figures: `write calls per update ${f.writesPerUpdate}; tokens ${
             verdicts(f.tokens)
-          }; client ${
-            verdicts(f.client)
-          }; failed calls ${f.failedCalls}, naming the tool ${f.errorsNamingTool}`,
+          }; client ${verdicts(f.client)}; writers cut off ${f.interrupted}`,
         };
       }),
     );

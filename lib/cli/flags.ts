@@ -10,3 +10,17 @@ export const trustSiteFlag = {
   brief: "Allow sending credentials to a non-Datadog host (this invocation)",
   optional: true,
 } as const;
+
+/**
+ * Parses a whole number flag value, refusing anything else with the rule (not `NaN`).
+ *
+ * @param raw what the user typed
+ * @returns the number
+ * @throws {SyntaxError} saying the value must be a whole number, quoting it
+ */
+export function wholeNumber(raw: string): number {
+  if (!/^\d{1,9}$/.test(raw.trim())) {
+    throw new SyntaxError(`it must be a whole number such as 10, got "${raw}"`);
+  }
+  return Number(raw.trim());
+}

@@ -8,6 +8,7 @@
 
 import type { Deps } from "../deps.ts";
 import { parseMockServer } from "../config/endpoints.ts";
+import { normalizeArgv } from "./argv.ts";
 import { exitCodeFor, formatError } from "./exit_codes.ts";
 import { runFastPath } from "./fast_path.ts";
 
@@ -41,8 +42,9 @@ export async function runCli(argv: readonly string[], deps: Deps): Promise<numbe
     }
     deps.io.err.write(`${mockServerNotice(origin)}\n`);
   }
-  const fast = await runFastPath(argv, deps);
+  const args = normalizeArgv(argv);
+  const fast = await runFastPath(args, deps);
   if (fast !== undefined) return fast;
   const { runStricli } = await import("./run_stricli.ts");
-  return await runStricli(argv, deps);
+  return await runStricli(args, deps);
 }

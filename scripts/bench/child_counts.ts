@@ -1,6 +1,8 @@
 /**
- * Child processes per command (SPEC §8): `pup auth status` and an API call with a valid token,
- * each secure-store tool replaced by a counting wrapper; at most one secure-store read per site.
+ * Child processes per command (SPEC §8; issue 12): `pup auth status` and an API call with a
+ * valid token, with every program pup could start replaced on PATH by a counting wrapper. The
+ * OS stores reached through their libraries (Secret Service, macOS, Windows) must start none;
+ * the file store none; the kernel keyring at most one `keyctl` read.
  *
  * @module
  */
@@ -41,12 +43,8 @@ const WATCHED = [
 /** SPEC §8: at most one secure-store read per site (every command here touches one site). */
 export const MAX_READS_PER_SITE = 1;
 
-/** The `*_BIN` variable of each backend whose tool is reached by path, and the tool's name. */
-const BIN_VARS: Record<string, { variable: string; tool: string }> = {
-  "secret-service": { variable: "PUP_SECRET_TOOL_BIN", tool: "secret-tool" },
-  "macos-emulator": { variable: "PUP_SECURITY_BIN", tool: "security" },
-  "windows-emulator": { variable: "PUP_POWERSHELL_BIN", tool: "powershell" },
-};
+/** Backends reached in-process through their OS library: no child process at all. */
+const IN_PROCESS = new Set(["file", "secret-service", "macos-standin", "windows-standin"]);
 
 /**
  * Runs the child-process counts.
@@ -79,10 +77,8 @@ export async function benchChildCounts(ctx: BenchContext): Promise<BenchRow[]> {
   for (const { label, session } of sessions) {
     for (const command of commands) {
       const metric = `child processes: ${command.label}, ${label}`;
-      // SPEC §8: on Windows, also one PowerShell process per operation.
-      const target = session?.backend.id === "windows-emulator"
-        ? `≤ ${MAX_READS_PER_SITE} PowerShell run`
-        : `≤ ${MAX_READS_PER_SITE} store read`;
+      const none = IN_PROCESS.has(session?.backend.id ?? "secret-service");
+      const target = none ? "0 child processes" : `≤ ${MAX_READS_PER_SITE} store read`;
       if (session === undefined) {
         rows.push({
           metric,
@@ -99,16 +95,6 @@ export async function benchChildCounts(ctx: BenchContext): Promise<BenchRow[]> {
         PATH: `${wrapDir}:${path}`,
         [CHILD_LOG_ENV]: log,
       };
-      const bin = BIN_VARS[session.backend.id];
-      if (bin !== undefined) {
-        // Wrap the tool the backend runs by path (the real one, or the emulator).
-        const realTool = env[bin.variable] ?? real[bin.tool];
-        if (realTool !== undefined) {
-          const dir = await Deno.makeTempDir({ dir: ctx.tmp, prefix: "bin-wrapper-" });
-          env[bin.variable] =
-            (await writeCountingWrappers(dir, { [bin.tool]: realTool }))[bin.tool];
-        }
-      }
       ctx.progress(`child processes: ${command.label} (${label})`);
       const r = await runPup(ctx.paths, command.args, { env, timeoutMs: LIMITS.commandMs });
       const records = await readChildLog(log);
@@ -117,12 +103,8 @@ export async function benchChildCounts(ctx: BenchContext): Promise<BenchRow[]> {
       if (r.code !== 0 || r.timedOut) {
         rows.push({ metric, value, target, verdict: "fail", note: describeFailure("pup", r) });
       } else {
-        rows.push({
-          metric,
-          value,
-          target,
-          verdict: reads <= MAX_READS_PER_SITE ? "pass" : "fail",
-        });
+        const ok = none ? records.length === 0 : reads <= MAX_READS_PER_SITE;
+        rows.push({ metric, value, target, verdict: ok ? "pass" : "fail" });
       }
     }
   }

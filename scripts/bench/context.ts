@@ -29,7 +29,7 @@ export interface BenchContext {
   /**
    * Sessions logged in at `mock`, valid for an hour: the file store first, then the secure
    * stores that could be set up (the Secret Service inside `with_secret_service.sh`, the macOS
-   * and Windows emulators of tests/_fakes/).
+   * and Windows backends against their stand-in libraries in tests/_fakes/native/).
    */
   sessions: Session[];
   runs: number;
@@ -40,7 +40,7 @@ export interface BenchContext {
 
 /** A token store pup can be pointed at, and the environment that selects it. */
 export interface Backend {
-  id: "file" | "secret-service" | "macos-emulator" | "windows-emulator";
+  id: "file" | "secret-service" | "macos-standin" | "windows-standin";
   /** For the table, e.g. "keychain: Secret Service". */
   label: string;
   env: Record<string, string>;
@@ -59,7 +59,7 @@ export const FILE_BACKEND: Backend = {
   env: { DD_TOKEN_STORAGE: "file" },
 };
 
-/** The Linux Secret Service backend through `secret-tool`. */
+/** The Linux Secret Service backend, through libsecret. */
 export const SECRET_SERVICE_BACKEND: Backend = {
   id: "secret-service",
   label: "keychain: Secret Service",
@@ -67,41 +67,39 @@ export const SECRET_SERVICE_BACKEND: Backend = {
 };
 
 /**
- * The macOS and Windows backends, each run against its emulator in tests/_fakes/ with a vault
- * file in the scratch dir; only those whose emulator exists.
+ * The macOS and Windows backends, each running its own FFI code against its stand-in library
+ * (built from tests/_fakes/native/ with cc), with the stand-in's store in the scratch dir.
  *
  * @param ctx the bench context
- * @returns zero, one or two backends
+ * @returns the two backends
  */
-export async function emulatorBackends(ctx: BenchContext): Promise<Backend[]> {
-  const fakes = `${ctx.paths.repo}/tests/_fakes`;
-  const exists = (p: string) => Deno.stat(p).then((i) => i.isFile, () => false);
-  const backends: Backend[] = [];
-  if (await exists(`${fakes}/fake_security`)) {
-    backends.push({
-      id: "macos-emulator",
-      label: "keychain: macOS `security` emulator",
+export async function standinBackends(ctx: BenchContext): Promise<Backend[]> {
+  const { standinLibrary } = await import("../../tests/_fakes/native/standin.ts");
+  const security = await standinLibrary("security_framework");
+  const advapi32 = await standinLibrary("advapi32");
+  return [
+    {
+      id: "macos-standin",
+      label: "keychain: macOS (Security.framework stand-in)",
       env: {
         DD_TOKEN_STORAGE: "keychain",
         PUP_KEYCHAIN_BACKEND: "macos",
-        PUP_SECURITY_BIN: `${fakes}/fake_security`,
-        FAKE_SECURITY_VAULT: `${ctx.tmp}/security-vault.json`,
+        PUP_SECURITY_FRAMEWORK_LIB: security,
+        PUP_STANDIN_STORE: `${ctx.tmp}/security-standin.txt`,
       },
-    });
-  }
-  if (await exists(`${fakes}/fake_powershell`)) {
-    backends.push({
-      id: "windows-emulator",
-      label: "keychain: Windows PowerShell emulator",
+    },
+    {
+      id: "windows-standin",
+      label: "keychain: Windows (advapi32 stand-in)",
       env: {
         DD_TOKEN_STORAGE: "keychain",
         PUP_KEYCHAIN_BACKEND: "windows",
-        PUP_POWERSHELL_BIN: `${fakes}/fake_powershell`,
-        FAKE_PS_VAULT: `${ctx.tmp}/powershell-vault.json`,
+        PUP_ADVAPI32_LIB: advapi32,
+        PUP_KERNEL32_LIB: advapi32,
+        PUP_STANDIN_STORE: `${ctx.tmp}/advapi32-standin.txt`,
       },
-    });
-  }
-  return backends;
+    },
+  ];
 }
 
 /**

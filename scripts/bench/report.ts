@@ -92,14 +92,16 @@ ${summary}
 How it measures:
 
 - **Start-up**: \`deno run --quiet --no-prompt -P=pup --config deno.json <file>\` for a hello
-  world, \`main.ts --help\` and \`main.ts auth status\` (a stored valid session; file store, and
-  the Linux Secret Service backend inside a throwaway gnome-keyring), interleaved,
+  world, \`main.ts --help\` and \`main.ts auth status\` (a stored valid session; file store, the
+  Linux Secret Service backend inside a throwaway gnome-keyring, and the macOS and Windows
+  backends against their stand-in libraries), interleaved,
   ${startup.warmups} warm-ups then ${startup.runs} runs each; medians of the wall time from spawn
   to exit.
-- **Child processes**: every store tool and opener on \`PATH\`, and the tool each keychain
-  backend runs by path (\`PUP_SECRET_TOOL_BIN\`, and \`PUP_SECURITY_BIN\` /
-  \`PUP_POWERSHELL_BIN\` pointing at the macOS and Windows emulators of tests/_fakes/), is a
-  wrapper that logs its name and subcommand, then \`exec\`s the real tool.
+- **Child processes**: every store tool and opener on \`PATH\` (\`keyctl\`, \`secret-tool\`,
+  \`security\`, \`powershell\`, \`xdg-open\`, ...) is a wrapper that logs its name and
+  subcommand, then \`exec\`s the real tool. The Secret Service, macOS (Security.framework
+  stand-in) and Windows (advapi32 stand-in) backends are reached in-process, so they must start
+  none.
 - **Refresh under concurrency**: the mock's refresh tokens are single-use and its token
   endpoint waits 300 ms; the stored token is moved two hours into the past, then 50
   \`pup api /api/v1/validate\` processes start at once.

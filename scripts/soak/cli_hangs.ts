@@ -1,13 +1,13 @@
 /**
- * Keychain tools that never answer, through the real CLI (SPEC §6.3 last rule): `pup auth
- * status` must stop the tool after the product's 10-second timeout and exit 1 with an error
- * that names the tool. Too slow for the suite (10 s per backend), so only the soak runs it;
- * the suite checks the same path in-process with a short timeout.
+ * A keychain tool that never answers, through the real CLI (SPEC §6.3 last rule): the kernel
+ * keyring is the one store pup still reaches through a program (`keyctl`); `pup auth status`
+ * must stop it after the product's 10-second timeout and exit 1 with an error that names it.
+ * Too slow for the suite, so only the soak runs it. (The macOS and Windows stores are library
+ * calls, and the Secret Service's timeout is tested in tests/storage/secret_service_test.ts.)
  *
  * @module
  */
 
-import { FAKE_POWERSHELL, FAKE_SECURITY } from "./keychain_store_for.ts";
 import { runPup } from "./run_pup.ts";
 
 /** What the hang runs found. */
@@ -18,35 +18,29 @@ export interface HangFigures {
 }
 
 /**
- * Runs `pup auth status` once per backend with a tool that hangs.
+ * Runs `pup auth status` with a `keyctl` that hangs (first on PATH).
  *
  * @returns per-backend exit code and time, and problems
  */
 export async function runCliHangs(): Promise<HangFigures> {
   const dir = await Deno.makeTempDir({ prefix: "pup-hang-" });
-  const hang = `${dir}/hang-tool`;
+  const bin = `${dir}/bin`;
+  await Deno.mkdir(bin);
+  const hang = `${bin}/keyctl`;
   await Deno.writeTextFile(hang, "#!/bin/sh\nexec sleep 600\n", { mode: 0o755 });
   const cases: [string, string, Record<string, string>][] = [
-    ["windows", FAKE_POWERSHELL, {
-      PUP_KEYCHAIN_BACKEND: "windows",
-      PUP_POWERSHELL_BIN: FAKE_POWERSHELL,
-      FAKE_PS_VAULT: `${dir}/ps.json`,
-      FAKE_PS_HANG: "1",
+    ["kernel keyring", "keyctl", {
+      PUP_KEYCHAIN_BACKEND: "linux",
+      PUP_LIBSECRET_LIB: "/nonexistent/libsecret-1.so.0",
+      PATH: `${bin}:${Deno.env.get("PATH") ?? ""}`,
     }],
-    ["macos", FAKE_SECURITY, {
-      PUP_KEYCHAIN_BACKEND: "macos",
-      PUP_SECURITY_BIN: FAKE_SECURITY,
-      FAKE_SECURITY_VAULT: `${dir}/sec.json`,
-      FAKE_SECURITY_HANG: "1",
-    }],
-    ["linux", hang, { PUP_KEYCHAIN_BACKEND: "linux", PUP_SECRET_TOOL_BIN: hang }],
   ];
   const problems: string[] = [];
   const parts: string[] = [];
   try {
     for (const [name, tool, env] of cases) {
       const run = await runPup(["auth", "status"], {
-        env: { PUP_CONFIG_DIR: `${dir}/cfg-${name}`, DD_TOKEN_STORAGE: "keychain", ...env },
+        env: { PUP_CONFIG_DIR: `${dir}/cfg`, DD_TOKEN_STORAGE: "keychain", ...env },
         timeoutMs: 30_000,
       });
       const error = run.stderr.split("\n").find((l) => l.startsWith("Error: ")) ?? "";

@@ -247,3 +247,8 @@ Deno.test("pup api refuses a credential header as a usage error (exit 2)", async
     assert.match(stripMockNotice(d.err.text), /Cannot set the header "Authorization"/);
   });
 });
+
+Deno.test("parseApiArgs() takes a path without its leading slash (api/v1/monitor)", () => {
+  assert.equal(parseApiArgs({}, "api/v1/monitor").path, "/api/v1/monitor");
+  assert.throws(() => parseApiArgs({}, "v1/monitor"), /must start with \/api\//);
+});

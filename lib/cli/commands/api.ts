@@ -54,6 +54,8 @@ const QUERY_METHODS = new Set(["GET", "HEAD", "DELETE", "OPTIONS"]);
  * @throws {UsageError} for a bad path, method, field or header
  */
 export function parseApiArgs(flags: ApiFlags, path: string): ApiOptions {
+  // `pup api api/v1/monitor`: the leading slash people leave out.
+  if (path.startsWith("api/")) path = `/${path}`;
   // deno-lint-ignore no-control-regex
   if (!path.startsWith("/api/") || /[\u0000-\u0020\\#]/.test(path)) {
     throw new UsageError(

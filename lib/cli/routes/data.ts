@@ -7,7 +7,7 @@
 
 import { buildCommand, buildRouteMap, type Command, type RouteMap } from "@stricli/core";
 import { globalAliases, globalFlagParams, type PupContext } from "../context.ts";
-import { trustSiteFlag } from "../flags.ts";
+import { trustSiteFlag, wholeNumber } from "../flags.ts";
 
 const dataFlags = { ...globalFlagParams, trustSite: trustSiteFlag } as const;
 
@@ -87,7 +87,7 @@ const monitorsList = buildCommand({
       },
       limit: {
         kind: "parsed",
-        parse: Number,
+        parse: wholeNumber,
         brief: "At most this many monitors (1-1000)",
         optional: true,
         placeholder: "n",
@@ -143,7 +143,7 @@ const logsSearch = buildCommand({
       ...timeRangeFlags,
       limit: {
         kind: "parsed",
-        parse: Number,
+        parse: wholeNumber,
         brief: "At most this many events (1-1000, default 50)",
         optional: true,
         placeholder: "n",
@@ -152,7 +152,7 @@ const logsSearch = buildCommand({
     aliases: globalAliases,
   },
   docs: {
-    brief: "Search logs (POST /api/v2/logs/events/search)",
+    brief: "Search logs (POST /api/v2/logs/events/search); also 'logs search'",
     fullDescription: CREDENTIALS_NOTE,
   },
 });
@@ -182,6 +182,11 @@ export const dataRoutes: Record<string, Command<PupContext> | RouteMap<PupContex
     routes: { list: monitorsList, get: monitorsGet },
     docs: { brief: "List and show monitors" },
   }),
-  logs: buildRouteMap({ routes: { search: logsSearch }, docs: { brief: "Search logs" } }),
+  logs: buildRouteMap({
+    // `logs query` is what the pup docs write; `logs search` stays as an alias.
+    routes: { query: logsSearch },
+    aliases: { search: "query" },
+    docs: { brief: "Search logs" },
+  }),
   metrics: buildRouteMap({ routes: { query: metricsQuery }, docs: { brief: "Query metrics" } }),
 };
