@@ -73,6 +73,61 @@ export function validateSite(site: string): void {
       `Cannot use site "${site}": it has an empty label (leading, trailing or doubled ".")`,
     );
   }
+  const meant = suggestSite(site);
+  if (meant) {
+    throw new TypeError(
+      `Cannot use site "${site}": did you mean ${meant}? The Datadog sites are ${
+        KNOWN_SITES.join(", ")
+      } (a gateway or any other host needs --trust-site)`,
+    );
+  }
+}
+
+/** Region names people type for a site (Datadog's own names for them). */
+const REGIONS: Readonly<Record<string, string>> = {
+  us: "datadoghq.com",
+  us1: "datadoghq.com",
+  eu: "datadoghq.eu",
+  eu1: "datadoghq.eu",
+  us3: "us3.datadoghq.com",
+  us5: "us5.datadoghq.com",
+  ap1: "ap1.datadoghq.com",
+  ap2: "ap2.datadoghq.com",
+  gov: "ddog-gov.com",
+  "us1-fed": "ddog-gov.com",
+};
+
+/**
+ * The known site a mistyped one was meant to be: a bare region (`eu`, `us5`) or a host within
+ * two edits of a known site (`datadog.eu`, `datadoghq.con`). A Datadog-owned host, one with a
+ * port, or one clearly elsewhere gets nothing: it is a real host, for the trust gate to judge.
+ *
+ * @param site a normalized site
+ * @returns the site it was probably meant to be, or undefined
+ */
+export function suggestSite(site: string): string | undefined {
+  if (site.includes(":") || isDatadogSite(site)) return undefined;
+  const lower = site.toLowerCase();
+  if (Object.hasOwn(REGIONS, lower)) return REGIONS[lower];
+  let best: { site: string; d: number } | undefined;
+  for (const known of KNOWN_SITES) {
+    const d = editDistance(lower, known);
+    if (d <= 2 && (!best || d < best.d)) best = { site: known, d };
+  }
+  return best?.site;
+}
+
+/** Levenshtein distance (the strings are short hostnames). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
 }
 
 /**

@@ -3,7 +3,7 @@ import { runCli } from "../../lib/cli/run_cli.ts";
 import { commandTree, renderCompletions } from "../../lib/cli/commands/completions.ts";
 import { root } from "../../lib/cli/app.ts";
 import { VERSION } from "../../lib/version.ts";
-import { makeDeps, withTempDir } from "../_fakes/fake_deps.ts";
+import { makeDeps, stripMockNotice, withTempDir } from "../_fakes/fake_deps.ts";
 
 Deno.test("pup --version prints the version to stdout", async () => {
   await withTempDir(async (dir) => {
@@ -23,15 +23,44 @@ Deno.test("pup --help lists the commands on stdout and exits 0", async () => {
   });
 });
 
-Deno.test("an unknown flag or command is a usage error (exit 2) that points at --help", async () => {
+Deno.test("a usage error (exit 2) starts with Error: and ends with that command's own help line", async () => {
   await withTempDir(async (dir) => {
-    for (
-      const argv of [["auth", "status", "--bogus"], ["nope"], ["auth", "status", "-o", "xml"]]
-    ) {
+    const cases: [string[], string][] = [
+      [["auth", "status", "--bogus"], "pup auth status --help"],
+      [["nope"], "pup --help"],
+      [["auth", "status", "-o", "xml"], "pup auth status --help"],
+      [["monitors", "list", "--limit", "abc"], "pup monitors list --help"],
+    ];
+    for (const [argv, help] of cases) {
       const deps = makeDeps({ configDir: dir });
       assert.equal(await runCli(argv, deps), 2, argv.join(" "));
-      assert.match(deps.err.text, /pup --help/);
+      const lines = stripMockNotice(deps.err.text).trimEnd().split("\n");
+      assert.match(lines[0], /^Error: /, argv.join(" "));
+      assert.equal(lines.at(-1), `Run '${help}' for usage.`);
     }
+  });
+});
+
+Deno.test("suggestions and help name flags in kebab-case, as the help shows them", async () => {
+  await withTempDir(async (dir) => {
+    const deps = makeDeps({ configDir: dir });
+    assert.equal(await runCli(["auth", "login", "--readonly"], deps), 2);
+    assert.match(deps.err.text, /did you mean --read-only\?/);
+    assert.doesNotMatch(deps.err.text, /readOnly|trustSite|callbackPort|noBrowser/);
+  });
+});
+
+Deno.test("global flags work before the command, help <command> and version are words too", async () => {
+  await withTempDir(async (dir) => {
+    const before = makeDeps({ configDir: dir });
+    assert.equal(await runCli(["--org", "x", "-o", "json", "auth", "status"], before), 3);
+    assert.equal(JSON.parse(before.out.text).org, "x");
+    const help = makeDeps({ configDir: dir });
+    assert.equal(await runCli(["help", "auth", "login"], help), 0);
+    assert.match(help.out.text, /^USAGE\n {2}pup auth login /);
+    const version = makeDeps({ configDir: dir });
+    assert.equal(await runCli(["version"], version), 0);
+    assert.match(version.out.text, /^\d+\.\d+\.\d+\n$/);
   });
 });
 

@@ -5,6 +5,7 @@ import {
   isDatadogSite,
   normalizeSite,
   parseSite,
+  suggestSite,
   validateSite,
 } from "../../lib/config/site.ts";
 import { endpointsFor, parseMockServer } from "../../lib/config/endpoints.ts";
@@ -130,5 +131,32 @@ Deno.test("parseMockServer() accepts loopback origins only, as a usage error nam
       (e: unknown) => e instanceof UsageError && /PUP_MOCK_SERVER/.test(e.message),
       bad,
     );
+  }
+});
+
+Deno.test("a mistyped site or a bare region is a usage error that names the site meant", () => {
+  for (
+    const [typed, meant] of [
+      ["datadog.eu", "datadoghq.eu"],
+      ["datadoghq.con", "datadoghq.com"],
+      ["eu", "datadoghq.eu"],
+      ["us5", "us5.datadoghq.com"],
+      ["AP1", "ap1.datadoghq.com"],
+      ["gov", "ddog-gov.com"],
+    ]
+  ) {
+    assert.equal(suggestSite(typed), meant, typed);
+    assert.throws(
+      () => parseSite(typed),
+      new RegExp(`did you mean ${meant.replaceAll(".", "\\.")}\\?`),
+    );
+  }
+});
+
+Deno.test("a clearly different host gets no suggestion: it goes to the trust gate", () => {
+  for (
+    const host of ["gw.example.com", "datadog.example.com", "localhost:8443", "app.datadoghq.eu"]
+  ) {
+    assert.equal(suggestSite(normalizeSite(host)), undefined, host);
   }
 });

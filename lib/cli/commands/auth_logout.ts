@@ -15,12 +15,15 @@ import { loadSetup } from "../setup.ts";
 
 /** The flags of `auth logout`. */
 export interface AuthLogoutFlags extends GlobalFlags {
+  readonly site?: string;
   readonly trustSite?: boolean;
 }
 
 /** Options of `auth logout`. */
 export interface AuthLogoutOptions extends OutputOptions {
   org?: string;
+  /** `--site`: the same as `DD_SITE` for this command. */
+  site?: string;
   /** Allows revoking at a non-Datadog host; local removal happens either way. */
   trustSite: boolean;
 }
@@ -32,7 +35,12 @@ export interface AuthLogoutOptions extends OutputOptions {
  * @returns the options
  */
 export function parseAuthLogoutArgs(flags: AuthLogoutFlags): AuthLogoutOptions {
-  return { org: flags.org, ...outputOptions(flags), trustSite: flags.trustSite ?? false };
+  return {
+    org: flags.org,
+    ...(flags.site === undefined ? {} : { site: flags.site }),
+    ...outputOptions(flags),
+    trustSite: flags.trustSite ?? false,
+  };
 }
 
 /**
@@ -44,7 +52,7 @@ export function parseAuthLogoutArgs(flags: AuthLogoutFlags): AuthLogoutOptions {
  * @see RFC 7009 §2
  */
 export async function runAuthLogout(opts: AuthLogoutOptions, deps: Deps): Promise<number> {
-  const setup = await loadSetup(deps, { org: opts.org });
+  const setup = await loadSetup(deps, { org: opts.org, site: opts.site });
   const { site, org } = setup.resolved;
   const store = await setup.store();
   const report = await logout(deps, {

@@ -16,12 +16,15 @@ import { loadSetup } from "../setup.ts";
 
 /** The flags of `auth refresh`. */
 export interface AuthRefreshFlags extends GlobalFlags {
+  readonly site?: string;
   readonly trustSite?: boolean;
 }
 
 /** Options of `auth refresh`. */
 export interface AuthRefreshOptions extends OutputOptions {
   org?: string;
+  /** `--site`: the same as `DD_SITE` for this command. */
+  site?: string;
   trustSite: boolean;
 }
 
@@ -32,7 +35,12 @@ export interface AuthRefreshOptions extends OutputOptions {
  * @returns the options
  */
 export function parseAuthRefreshArgs(flags: AuthRefreshFlags): AuthRefreshOptions {
-  return { org: flags.org, ...outputOptions(flags), trustSite: flags.trustSite ?? false };
+  return {
+    org: flags.org,
+    ...(flags.site === undefined ? {} : { site: flags.site }),
+    ...outputOptions(flags),
+    trustSite: flags.trustSite ?? false,
+  };
 }
 
 /**
@@ -46,7 +54,7 @@ export function parseAuthRefreshArgs(flags: AuthRefreshFlags): AuthRefreshOption
  * @see RFC 6749 §6
  */
 export async function runAuthRefresh(opts: AuthRefreshOptions, deps: Deps): Promise<number> {
-  const setup = await loadSetup(deps, { org: opts.org });
+  const setup = await loadSetup(deps, { org: opts.org, site: opts.site });
   const target = sessionTarget(deps, setup, { trustSite: opts.trustSite });
   const store = await setup.store();
   const suffix = target.org ? ` (org: ${target.org})` : "";

@@ -17,18 +17,25 @@ import { loadSetup } from "../setup.ts";
 
 /** Flags of `auth token`. */
 export interface AuthTokenFlags extends GlobalFlags {
+  readonly site?: string;
   readonly trustSite?: boolean;
 }
 
 /** Options of `auth token`. */
 export interface AuthTokenOptions {
   org?: string;
+  /** `--site`: the same as `DD_SITE` for this command. */
+  site?: string;
   trustSite: boolean;
 }
 
 /** Flags → options (pure); `-o` is accepted but the output is always the bare token. */
 export function parseAuthTokenArgs(flags: AuthTokenFlags): AuthTokenOptions {
-  return { org: flags.org, trustSite: flags.trustSite ?? false };
+  return {
+    org: flags.org,
+    ...(flags.site === undefined ? {} : { site: flags.site }),
+    trustSite: flags.trustSite ?? false,
+  };
 }
 
 /**
@@ -40,7 +47,7 @@ export function parseAuthTokenArgs(flags: AuthTokenFlags): AuthTokenOptions {
  * @see RFC 6749 §6 (the refresh done first when needed)
  */
 export async function runAuthToken(opts: AuthTokenOptions, deps: Deps): Promise<number> {
-  const setup = await loadSetup(deps, { org: opts.org });
+  const setup = await loadSetup(deps, { org: opts.org, site: opts.site });
   const { site, org } = setup.resolved;
   // Only a refresh sends anything anywhere, so only it goes through the trust gate.
   const bearer = await bearerCredential(

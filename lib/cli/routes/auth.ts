@@ -67,7 +67,10 @@ const authLogin = buildCommand({
 
 const authRefresh = buildCommand({
   loader: () => import("../commands/auth_refresh.ts"),
-  parameters: { flags: { ...globalFlagParams, trustSite: trustSiteFlag }, aliases: globalAliases },
+  parameters: {
+    flags: { ...globalFlagParams, site: siteFlag, trustSite: trustSiteFlag },
+    aliases: globalAliases,
+  },
   docs: {
     brief: "Refresh the resolved session's access token now",
     fullDescription: "Exit code 3 when there is no session or it cannot be refreshed.",
@@ -76,7 +79,10 @@ const authRefresh = buildCommand({
 
 const authLogout = buildCommand({
   loader: () => import("../commands/auth_logout.ts"),
-  parameters: { flags: { ...globalFlagParams, trustSite: trustSiteFlag }, aliases: globalAliases },
+  parameters: {
+    flags: { ...globalFlagParams, site: siteFlag, trustSite: trustSiteFlag },
+    aliases: globalAliases,
+  },
   docs: {
     brief: "Remove the resolved session and revoke its tokens (best effort)",
     fullDescription:
@@ -92,7 +98,10 @@ const authList = buildCommand({
 
 const authToken = buildCommand({
   loader: () => import("../commands/auth_token.ts"),
-  parameters: { flags: { ...globalFlagParams, trustSite: trustSiteFlag }, aliases: globalAliases },
+  parameters: {
+    flags: { ...globalFlagParams, site: siteFlag, trustSite: trustSiteFlag },
+    aliases: globalAliases,
+  },
   docs: {
     brief: "Print the access token (refreshed first if needed) and nothing else",
     fullDescription:
