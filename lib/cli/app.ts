@@ -30,7 +30,15 @@ const completions = buildCommand({
       parameters: [{ brief: "Shell: bash, zsh or fish", parse: String, placeholder: "shell" }],
     },
   },
-  docs: { brief: "Print a shell completion script (bash, zsh or fish)" },
+  docs: {
+    brief: "Print a shell completion script (bash, zsh or fish)",
+    fullDescription: `Install:
+  bash: echo 'source <(pup completions bash)' >> ~/.bashrc
+  zsh:  pup completions zsh > "\${fpath[1]}/_pup"   (then restart zsh)
+  fish: pup completions fish > ~/.config/fish/completions/pup.fish
+The scripts complete commands, flags and their values (sites, formats, ports, methods), and org
+names from sessions.json through 'pup completions orgs', which prints them one per line.`,
+  },
 });
 
 /** The route tree; exported so completions can walk it. */

@@ -4,13 +4,15 @@
  * @module
  */
 
-import type { CommandContext } from "@stricli/core";
+import type { CommandContext, RouteMap } from "@stricli/core";
 import type { Deps } from "../deps.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./output.ts";
 
 /** What every pup command receives as `this`. */
 export interface PupContext extends CommandContext {
   readonly deps: Deps;
+  /** The route tree, for commands that describe it (completions); set by `run_stricli.ts`. */
+  readonly root?: RouteMap<PupContext>;
   /** Set by a command that ends without an error but with a non-zero exit code. */
   exitCode?: number;
 }

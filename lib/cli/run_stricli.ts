@@ -6,7 +6,7 @@
 
 import { run, type StricliProcess } from "@stricli/core";
 import type { Deps } from "../deps.ts";
-import { buildPupApp } from "./app.ts";
+import { buildPupApp, root } from "./app.ts";
 import type { PupContext } from "./context.ts";
 import { EXIT } from "./exit_codes.ts";
 
@@ -62,6 +62,7 @@ export async function runStricli(argv: readonly string[], deps: Deps): Promise<n
       exitCode: undefined,
     },
     deps,
+    root,
   };
   await run(buildPupApp(), argv, context);
   const code = Number(context.process.exitCode ?? 0);

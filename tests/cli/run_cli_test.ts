@@ -90,12 +90,14 @@ Deno.test("completions for bash, zsh and fish name every route and flag", async 
   const nodes = commandTree(root);
   assert.ok(
     nodes.some((n) =>
-      n.path.join(" ") === "auth status" && n.flags.includes("--site") && n.flags.includes("-o")
+      n.path.join(" ") === "auth status" && n.flags.some((f) => f.word === "--site") &&
+      n.flags.some((f) => f.word === "-o")
     ),
   );
   for (const shell of ["bash", "zsh", "fish"] as const) {
     const script = renderCompletions(shell, nodes);
     assert.match(script, /status/, shell);
+    assert.match(script, /datadoghq\.eu/, `${shell} offers the sites`);
   }
   await withTempDir(async (dir) => {
     const deps = makeDeps({ configDir: dir });
