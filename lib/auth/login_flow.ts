@@ -140,12 +140,8 @@ export async function runLoginFlow(deps: Deps, o: LoginFlowOptions): Promise<Log
     if (hint) err.write(`🎯 Hinting org UUID (dd_oid): ${hint}\n`);
 
     let paste = o.noBrowser ?? false;
-    if (paste) {
-      err.write(`\n🌐 Not opening a browser (--no-browser). Visit this URL to log in:\n${url}\n`);
-    } else if (!wait.done) {
-      err.write(
-        `\n🌐 Opening browser for authentication...\nIf the browser doesn't open, visit: ${url}\n`,
-      );
+    if (!paste && !wait.done) {
+      err.write(`\n🌐 Opening your browser to log in; if it does not open, visit:\n${url}\n`);
       const opening = deps.browser.open(url).catch((e) => ({
         opened: false as const,
         reason: String((e as Error)?.message ?? e),
@@ -153,15 +149,21 @@ export async function runLoginFlow(deps: Deps, o: LoginFlowOptions): Promise<Log
       // A fast browser may deliver the callback before its launcher has even exited.
       const opened = await Promise.race([opening, wait.result.then(() => null, () => null)]);
       if (opened && !opened.opened) {
-        err.write(`⚠️  Could not open a browser: ${opened.reason}\n`);
+        err.write(
+          `⚠️ Could not open browser automatically (${opened.reason})\nPlease open this URL manually:\n${url}\n`,
+        );
         paste = true;
       }
     }
     if (!wait.done) {
-      if (paste) err.write(PASTE_INSTRUCTIONS(server.redirectUri));
+      if (paste) {
+        err.write(PASTE_INSTRUCTIONS(server.redirectUri, o.noBrowser ?? false));
+        // The URL stands alone on the last line, whatever the terminal width, easy to copy.
+        if (o.noBrowser) err.write(`\n${url}\n`);
+      }
       err.write(`\n⏳ Waiting for authorization...\n`);
-      if (paste) wait.enablePaste();
-      // The countdown would overwrite what the user is typing, so it runs only without paste.
+      if (paste) wait.enablePaste({ endOnEof: o.noBrowser ?? false });
+      // The countdown would overwrite what the user is typing: in paste mode the prompt shows it.
       else if (deps.io.stderrIsTerminal) wait.startCountdown();
     }
     const outcome = await wait.result;

@@ -36,7 +36,12 @@ export interface LoginWait {
   /** Whether `result` has settled. */
   readonly done: boolean;
   /** Starts reading pasted redirect URLs from stdin (ref §7.4). */
-  enablePaste(): void;
+  /**
+   * Also reads pasted callback URLs from stdin. With `endOnEof` (no browser was asked for, so
+   * nothing else can finish the login here), the end of stdin ends the wait with a clear error;
+   * otherwise it only says that the browser's callback is now the one way left.
+   */
+  enablePaste(opts?: { endOnEof?: boolean }): void;
   /** Shows a carriage-return countdown on stderr, updated every second, until the end. */
   startCountdown(): void;
   /** Ends the wait (if still running) and releases timers and listeners. */
@@ -90,8 +95,14 @@ export function startLoginWait(
     () => {/* stopped: the wait ended first */},
   );
 
-  const readPastes = async () => {
-    deps.io.err.write("> ");
+  const left = () => {
+    const total = Math.ceil(Math.max(0, deadline - deps.clock.now()) / 1000);
+    return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, "0")}`;
+  };
+  // Paste mode cannot redraw a countdown under what the user types: the prompt says the time.
+  const prompt = () => `Paste the callback URL here (${left()} left, Ctrl-C to cancel):\n> `;
+  const readPastes = async (endOnEof: boolean) => {
+    deps.io.err.write(prompt());
     while (!done) {
       let line: string | null;
       try {
@@ -99,11 +110,25 @@ export function startLoginWait(
       } catch (e) {
         // An overlong line is refused with its reason; the login keeps waiting for a real one.
         if ((e as { code?: string })?.code !== "LINE_TOO_LONG") throw e;
-        deps.io.err.write(`⚠️  ${(e as Error).message}. Paste the full callback URL again:\n> `);
+        deps.io.err.write(`⚠️  ${(e as Error).message}. ${prompt()}`);
         continue;
       }
-      // At end of input the paste branch stays pending: the callback or the timeout decides.
-      if (done || line === null) return;
+      if (done) return;
+      if (line === null) {
+        if (endOnEof) {
+          fail(
+            new PupError(
+              "USAGE",
+              "Standard input ended before a callback URL was pasted. Run 'pup auth login --no-browser' in a terminal and paste the URL your browser was sent to, or run 'pup auth login' without --no-browser",
+            ),
+          );
+        } else {
+          deps.io.err.write(
+            `\nStandard input ended: waiting for the browser's callback only (${left()} left)\n`,
+          );
+        }
+        return;
+      }
       if (line.trim() === "") continue;
       let verdict;
       try {
@@ -113,7 +138,7 @@ export function startLoginWait(
         return;
       }
       if (verdict.kind === "invalid") {
-        deps.io.err.write(`⚠️  ${verdict.message}. Paste the full callback URL again:\n> `);
+        deps.io.err.write(`⚠️  ${verdict.message}. ${prompt()}`);
         continue;
       }
       finish(() => settled.resolve(verdict));
@@ -144,8 +169,8 @@ export function startLoginWait(
     get done() {
       return done;
     },
-    enablePaste() {
-      if (!done) void readPastes().catch(fail);
+    enablePaste(opts = {}) {
+      if (!done) void readPastes(opts.endOnEof ?? false).catch(fail);
     },
     startCountdown() {
       if (!done) void countdown();

@@ -24,14 +24,18 @@ export interface InvalidPaste {
  * @returns the instruction text
  * @see RFC 8252 §7.3
  */
-export function PASTE_INSTRUCTIONS(redirectUri: string): string {
+export function PASTE_INSTRUCTIONS(redirectUri: string, asked: boolean): string {
   return `
-No local browser detected (remote/SSH session?). To complete login:
-  1. Open the URL above on a machine with a browser and authorize.
-  2. Your browser will redirect to ${redirectUri}?... and fail to load
-     (expected). Copy that full URL from the address bar.
-  3. Paste it below, then press Enter.
-     Example: ${redirectUri}?code=...&state=...
+${
+    asked
+      ? "You asked not to open a browser here (--no-browser)."
+      : "No browser could be opened here."
+  } To complete login:
+  1. Open the URL below in a browser (any machine) and authorize.
+  2. The browser is sent to ${redirectUri}?...
+     and may fail to load it (expected). Copy that whole URL from the
+     address bar.
+  3. Paste it below and press Enter.
 `;
 }
 

@@ -70,7 +70,7 @@ Deno.test("runLoginFlow() registers a client on first login, exchanges the code 
         "🔑 Requesting 2 scope(s): dashboards_read, monitors_read\n",
         "📝 Registering new OAuth2 client...\n",
         "✓ Registered client: client-1\n",
-        "🌐 Opening browser for authentication...\nIf the browser doesn't open, visit: https://app.datadoghq.com/oauth2/v1/authorize?",
+        "🌐 Opening your browser to log in; if it does not open, visit:\nhttps://app.datadoghq.com/oauth2/v1/authorize?",
         "🔄 Exchanging authorization code for tokens...\n",
         "\n✅ Login successful!\n   Org: not reported by the server (check it with 'pup auth status')\n   Access token expires: ",
         `   Token stored in: ${dir}\n`,
@@ -184,9 +184,15 @@ Deno.test("runLoginFlow() prints the paste instructions when no browser opens, a
     const h = harness(dir, { fetch: f, browser, stdin });
     const result = await h.run();
     const err = h.deps.err.text;
-    assert.match(err, /⚠️ {2}Could not open a browser: xdg-open was not found\n/);
-    assert.match(err, /No local browser detected \(remote\/SSH session\?\)\. To complete login:/);
-    assert.match(err, /⏳ Waiting for authorization\.\.\.\n> /);
+    assert.match(
+      err,
+      /⚠️ Could not open browser automatically \(xdg-open was not found\)\nPlease open this URL manually:\nhttps:\/\/app\.datadoghq\.com\/oauth2\/v1\/authorize\?\S+\n/,
+    );
+    assert.match(err, /No browser could be opened here\. To complete login:/);
+    assert.match(
+      err,
+      /⏳ Waiting for authorization\.\.\.\nPaste the callback URL here \(\d:\d\d left, Ctrl-C to cancel\):\n> /,
+    );
     assert.equal(result.site, "datadoghq.com");
     assert.equal((await f.form(1)).get("code"), "the-code");
     f.assertAllUsed();
@@ -207,7 +213,11 @@ Deno.test("runLoginFlow() with --no-browser never opens one, and a pasted URL of
       assert.equal(e.message, "state parameter mismatch (CSRF protection)");
       return true;
     });
-    assert.match(h.deps.err.text, /Not opening a browser \(--no-browser\)\. Visit this URL/);
+    const err = h.deps.err.text;
+    assert.match(err, /You asked not to open a browser here \(--no-browser\)/);
+    assert.doesNotMatch(err, /No local browser detected|Opening your browser/);
+    // The URL stands alone on its own line, the last thing before the wait.
+    assert.match(err, /\nhttps:\/\/app\.datadoghq\.com\/oauth2\/v1\/authorize\?\S+\n\n⏳ Waiting/);
     f.assertAllUsed();
     assert.deepEqual(await storedFiles(dir), ["client_datadoghq_com.json"]);
   });

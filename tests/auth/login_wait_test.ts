@@ -140,7 +140,8 @@ Deno.test("startLoginWait() reports the interrupt, not the closing, when Ctrl-C 
 Deno.test("startLoginWait() re-prompts after garbage pastes and resolves with a valid one", async () => {
   const { wait, err, stdin } = setup();
   wait.enablePaste();
-  assert.equal(err.text, "> ");
+  const prompt = "Paste the callback URL here (5:00 left, Ctrl-C to cancel):\n> ";
+  assert.equal(err.text, prompt);
   stdin.type("hello there");
   stdin.type("   ");
   stdin.type("http://127.0.0.1:8000/oauth/callback?foo=bar");
@@ -149,8 +150,8 @@ Deno.test("startLoginWait() re-prompts after garbage pastes and resolves with a 
   assert.equal(outcome.kind === "code" && outcome.callback.code, "pasted");
   assert.equal(
     err.text,
-    "> ⚠️  not a valid URL: paste the whole address, starting with http://. Paste the full callback URL again:\n> " +
-      "⚠️  URL is missing 'code' and 'state' query parameters. Paste the full callback URL again:\n> ",
+    `${prompt}⚠️  not a valid URL: paste the whole address, starting with http://. ${prompt}` +
+      `⚠️  URL is missing 'code' and 'state' query parameters. ${prompt}`,
   );
 });
 
@@ -163,6 +164,13 @@ Deno.test("startLoginWait() ends with 'state parameter mismatch (CSRF protection
     assert.equal(e.message, "state parameter mismatch (CSRF protection)");
     return true;
   });
+});
+
+Deno.test("startLoginWait() with --no-browser ends at the end of stdin with what to do", async () => {
+  const { wait, stdin } = setup();
+  wait.enablePaste({ endOnEof: true });
+  stdin.type(null);
+  await assert.rejects(wait.result, /Standard input ended before a callback URL was pasted/);
 });
 
 Deno.test("startLoginWait() keeps waiting for the callback when stdin ends", async () => {

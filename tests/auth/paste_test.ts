@@ -6,16 +6,13 @@ import { StateMismatchError } from "../../lib/errors.ts";
 const STATE = "0123456789abcdefghijABCDEFGHIJ-_";
 const REDIRECT = "http://127.0.0.1:8000/oauth/callback";
 
-Deno.test("PASTE_INSTRUCTIONS() is the Rust pup's text with the redirect URI filled in", () => {
-  assert.equal(
-    PASTE_INSTRUCTIONS(REDIRECT),
-    "\nNo local browser detected (remote/SSH session?). To complete login:\n" +
-      "  1. Open the URL above on a machine with a browser and authorize.\n" +
-      "  2. Your browser will redirect to http://127.0.0.1:8000/oauth/callback?... and fail to load\n" +
-      "     (expected). Copy that full URL from the address bar.\n" +
-      "  3. Paste it below, then press Enter.\n" +
-      "     Example: http://127.0.0.1:8000/oauth/callback?code=...&state=...\n",
-  );
+Deno.test("PASTE_INSTRUCTIONS() says why it is shown, never guesses, and fits 80 columns", () => {
+  const asked = PASTE_INSTRUCTIONS(REDIRECT, true);
+  assert.match(asked, /You asked not to open a browser here \(--no-browser\)/);
+  assert.doesNotMatch(asked, /No local browser detected|remote\/SSH/);
+  assert.match(PASTE_INSTRUCTIONS(REDIRECT, false), /No browser could be opened here/);
+  assert.match(asked, /http:\/\/127\.0\.0\.1:8000\/oauth\/callback\?\.\.\./);
+  for (const line of asked.split("\n")) assert.ok(line.length <= 80, line);
 });
 
 Deno.test("parsePastedCallback() accepts a callback URL with a code and the right state", () => {

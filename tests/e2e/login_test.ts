@@ -231,10 +231,13 @@ Deno.test("with the browser launcher missing, the paste instructions appear and 
           ["auth", "login"],
           pupEnv(mock, dir, { BROWSER: "/nonexistent" }),
         );
-        const [, url] = await pup.waitForStderr(/If the browser doesn't open, visit: (\S+)\n/);
+        const [, url] = await pup.waitForStderr(/if it does not open, visit:\n(\S+)\n/);
         await pup.waitForStderr(/⏳ Waiting for authorization/);
-        assert.match(pup.stderr, /Could not open a browser: \/nonexistent was not found/);
-        assert.match(pup.stderr, /No local browser detected \(remote\/SSH session\?\)/);
+        assert.match(
+          pup.stderr,
+          /⚠️ Could not open browser automatically \(\/nonexistent was not found\)\nPlease open this URL manually:\n/,
+        );
+        assert.match(pup.stderr, /No browser could be opened here\. To complete login:/);
         assert.match(
           pup.stderr,
           /Callback server started on: http:\/\/127\.0\.0\.1:8080\/oauth\/callback/,
@@ -299,5 +302,19 @@ Deno.test("a busy pinned port, or all four ports busy, fail fast naming the port
       });
     }
     assert.equal(mock.stats().registrations, 0);
+  });
+});
+
+Deno.test("login --no-browser with stdin at its end stops at once with what to do, not after 5 minutes", async () => {
+  await withMock({ autoApprove: true }, async (mock) => {
+    await withConfigDir(async (dir) => {
+      // runPup gives up after 90 s: a login that waited its 5 minutes would fail here.
+      const run = await runPup(["auth", "login", "--no-browser"], pupEnv(mock, dir, {}), {
+        stdin: "",
+      });
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /Standard input ended before a callback URL was pasted/);
+      assert.equal(mock.stats().pkceVerified, 0);
+    });
   });
 });
