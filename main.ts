@@ -34,7 +34,14 @@ async function main(): Promise<number> {
     : Deno.build.os === "windows"
     ? "windows"
     : "linux";
-  const err = syncWriter(Deno.stderr);
+  const colorErr = !env.NO_COLOR && Deno.stderr.isTerminal();
+  const colorOut = !env.NO_COLOR && Deno.stdout.isTerminal();
+  const { colorize } = colorErr || colorOut
+    ? await import("./lib/cli/style.ts")
+    : { colorize: (t: string) => t };
+  const plainErr = syncWriter(Deno.stderr);
+  const plainOut = syncWriter(Deno.stdout);
+  const err: Writer = colorErr ? { write: (t) => plainErr.write(colorize(t)) } : plainErr;
   let configDir: string;
   try {
     configDir = resolveConfigDir(env, os);
@@ -81,13 +88,13 @@ async function main(): Promise<number> {
     os,
     configDir,
     io: {
-      out: syncWriter(Deno.stdout),
+      out: colorOut ? { write: (t: string) => plainOut.write(colorize(t, true)) } : plainOut,
       err,
       stdin,
       isTerminal: Deno.stdout.isTerminal(),
       stdinIsTerminal: Deno.stdin.isTerminal(),
       stderrIsTerminal: Deno.stderr.isTerminal(),
-      color: !env.NO_COLOR && Deno.stderr.isTerminal(),
+      color: colorErr,
     },
     interrupt: interrupt.signal,
   };

@@ -21,6 +21,7 @@ import {
   writeData,
 } from "./output.ts";
 import { sessionTarget } from "./session_target.ts";
+import { withSpinner } from "./spinner.ts";
 import { loadSetup } from "./setup.ts";
 
 /** Flags every data command has. */
@@ -110,11 +111,15 @@ export async function runDataCall(
   checkReadOnly(opts.readOnly === true || setup.config.read_only === true, request, readSafe);
   const target = sessionTarget(deps, setup, { trustSite: opts.trustSite });
   const trace = opts.verbose ? (line: string) => deps.io.err.write(`${line}\n`) : undefined;
-  const { data } = await callApi(deps, {
-    target,
-    sources: { config: setup.config, store: setup.store },
-    http: { timeoutMs, trace },
-  }, request);
+  const { data } = await withSpinner(
+    deps,
+    `Waiting for ${new URL(target.endpoints.apiBase).host}`,
+    callApi(deps, {
+      target,
+      sources: { config: setup.config, store: setup.store },
+      http: { timeoutMs, trace },
+    }, request),
+  );
   let rendered: string | undefined;
   if (!wantsData(opts, deps.env, deps.io, setup.config.output)) {
     stringifyOrExplain(data); // a table's cells serialize nested values: refuse a too-deep one first

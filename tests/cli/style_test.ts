@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { withSpinner } from "../../lib/cli/spinner.ts";
+import { colorize } from "../../lib/cli/style.ts";
+import { makeDeps, withTempDir } from "../_fakes/fake_deps.ts";
+
+Deno.test("colorize() paints Error: red, Warning: yellow, the marks, and suggested commands bold", () => {
+  assert.equal(
+    colorize("Error: no session; run 'pup auth login --org a'\nWarning: x\n✅ ok\n❌ no"),
+    "\u001b[31m\u001b[1mError:\u001b[0m\u001b[0m no session; run '\u001b[1mpup auth login --org a\u001b[0m'\n" +
+      "\u001b[33mWarning:\u001b[0m x\n\u001b[32m✅\u001b[0m ok\n\u001b[31m❌\u001b[0m no",
+  );
+});
+
+Deno.test("colorize() on stdout touches only lines that start with a mark: data stays data", () => {
+  const json = '{\n  "status_message": "✅ run \'pup auth login\'"\n}\nError: not a mark';
+  assert.equal(colorize(json, true), json);
+  assert.match(colorize("✅ Authenticated", true), /\u001b\[32m✅/);
+});
+
+Deno.test("withSpinner() draws nothing off a terminal, and on one clears its line when the wait ends", async () => {
+  await withTempDir(async (dir) => {
+    const plain = makeDeps({ configDir: dir, stderrIsTerminal: false });
+    assert.equal(await withSpinner(plain, "Waiting", Promise.resolve(1)), 1);
+    assert.equal(plain.err.text, "");
+
+    const tty = makeDeps({ configDir: dir, stderrIsTerminal: true });
+    let release!: (v: number) => void;
+    const work = new Promise<number>((r) => (release = r));
+    const write = tty.io.err.write.bind(tty.io.err);
+    let frames = 0;
+    tty.io.err.write = (t: string) => {
+      write(t);
+      if (t.startsWith("\r⠋") || t.startsWith("\r⠙") || t.startsWith("\r⠹")) {
+        if (++frames === 3) release(7);
+      }
+    };
+    assert.equal(await withSpinner(tty, "Waiting for api.datadoghq.com", work), 7);
+    assert.match(tty.err.text, /^\r⠋ Waiting for api\.datadoghq\.com\r⠙ /);
+    assert.match(tty.err.text, /\r {30,}\r$/, "the line is cleared");
+  });
+});
