@@ -95,6 +95,7 @@ async function main(): Promise<number> {
       stdinIsTerminal: Deno.stdin.isTerminal(),
       stderrIsTerminal: Deno.stderr.isTerminal(),
       color: colorErr,
+      columns: Deno.stdout.isTerminal() ? Deno.consoleSize().columns : undefined,
     },
     interrupt: interrupt.signal,
   };

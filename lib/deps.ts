@@ -82,6 +82,8 @@ export interface IO {
   stderrIsTerminal: boolean;
   /** ANSI colour allowed on stderr (false when `NO_COLOR` is set). */
   color: boolean;
+  /** The terminal's width when stdout is a terminal (help wraps to it), else undefined. */
+  columns?: number;
 }
 
 /** Everything a command may use from the outside world. */

@@ -51,7 +51,7 @@ export const root = buildRouteMap({
   docs: {
     brief: "pup: a Datadog CLI with OAuth2 login, secure token storage and named sessions",
     fullDescription:
-      "Global flags on every command: --org <name> (env DD_ORG), -o/--output json|table. Exit codes: 0 ok, 1 error, 2 usage, 3 not authenticated, 130 interrupted.",
+      "Global flags, before or after the command: --org <name> (env DD_ORG), -o/--output json|table|yaml|csv|tsv (env DD_OUTPUT), --jq <expr>, --read-only, -v/--verbose. 'pup help <command>' shows a command's flags. Exit codes: 0 ok, 1 error, 2 usage, 3 not authenticated, 130 interrupted.",
   },
 });
 

@@ -59,7 +59,8 @@ export async function runFastPath(
   deps: Deps,
 ): Promise<number | undefined> {
   if (argv.length === 0 || (argv.length === 1 && (argv[0] === "--help" || argv[0] === "-h"))) {
-    deps.io.out.write(ROOT_HELP);
+    const { formatHelp } = await import("./help_format.ts");
+    deps.io.out.write(formatHelp(ROOT_HELP, "", deps.io.columns));
     return 0;
   }
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {

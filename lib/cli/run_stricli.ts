@@ -54,9 +54,13 @@ export function usageError(text: string, argv: readonly string[]): string {
 export async function runStricli(argv: readonly string[], deps: Deps): Promise<number> {
   // stricli writes only its own messages here (scanner errors); pup's go to deps.io.err.
   let scannerText = "";
+  // A help page is reshaped as a whole (placeholders, EXAMPLES, wrapping): collect it first.
+  const helpPage = argv.length === 0 || argv.includes("--help") || argv.includes("-h") ||
+    (argv.length === 1 && ROUTE_MAPS.has(argv[0]));
+  let helpText = "";
   const context: PupContext & { process: StricliProcess } = {
     process: {
-      stdout: deps.io.out,
+      stdout: helpPage ? { write: (text: string) => void (helpText += text) } : deps.io.out,
       stderr: { write: (text: string) => void (scannerText += text) },
       env: { STRICLI_SKIP_VERSION_CHECK: "1", STRICLI_NO_COLOR: deps.io.color ? undefined : "1" },
       exitCode: undefined,
@@ -65,6 +69,10 @@ export async function runStricli(argv: readonly string[], deps: Deps): Promise<n
     root,
   };
   await run(buildPupApp(), argv, context);
+  if (helpText) {
+    const { formatHelp } = await import("./help_format.ts");
+    deps.io.out.write(formatHelp(helpText, commandOf(argv), deps.io.columns));
+  }
   const code = Number(context.process.exitCode ?? 0);
   // stricli reports scanner failures (unknown flag or command, bad value) as negative codes.
   if (code < 0) {

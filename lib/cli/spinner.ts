@@ -13,38 +13,38 @@ const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "
 /**
  * Runs `work`, showing `label` with a spinner once it has taken a second.
  *
- * @param deps stderr, whether it is a terminal, and the clock
+ * @param deps stderr and whether it is a terminal
  * @param label what is awaited, e.g. `Waiting for api.datadoghq.com`
  * @param work the wait
+ * @param timing when the spinner appears and how fast it turns (tests shorten both)
  * @returns what `work` resolves to
  */
 export async function withSpinner<T>(
-  deps: Pick<Deps, "io" | "clock">,
+  deps: Pick<Deps, "io">,
   label: string,
   work: Promise<T>,
+  timing: { delayMs: number; frameMs: number } = { delayMs: 1000, frameMs: 100 },
 ): Promise<T> {
   if (!deps.io.stderrIsTerminal) return await work;
-  const stop = new AbortController();
+  // Real timers, not deps.clock: a fake clock that jumps would spin without end. The spinner
+  // only draws; nothing of what a command does depends on it.
+  let frame = 0;
   let drawn = 0;
-  const spin = async () => {
-    try {
-      await deps.clock.sleep(1000, stop.signal);
-      for (let i = 0;; i++) {
-        const text = `\r${FRAMES[i % FRAMES.length]} ${label}`;
-        drawn = Math.max(drawn, text.length);
-        deps.io.err.write(text);
-        await deps.clock.sleep(100, stop.signal);
-      }
-    } catch {
-      // stopped: the wait is over
-    }
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  const draw = () => {
+    const text = `\r${FRAMES[frame++ % FRAMES.length]} ${label}`;
+    drawn = Math.max(drawn, text.length);
+    deps.io.err.write(text);
   };
-  const spinning = spin();
+  const starter = setTimeout(() => {
+    draw();
+    ticker = setInterval(draw, timing.frameMs);
+  }, timing.delayMs);
   try {
     return await work;
   } finally {
-    stop.abort();
-    await spinning;
+    clearTimeout(starter);
+    clearInterval(ticker);
     if (drawn) deps.io.err.write(`\r${" ".repeat(drawn)}\r`);
   }
 }

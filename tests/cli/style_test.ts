@@ -30,12 +30,33 @@ Deno.test("withSpinner() draws nothing off a terminal, and on one clears its lin
     let frames = 0;
     tty.io.err.write = (t: string) => {
       write(t);
-      if (t.startsWith("\r⠋") || t.startsWith("\r⠙") || t.startsWith("\r⠹")) {
-        if (++frames === 3) release(7);
-      }
+      if (/^\r[⠋⠙⠹]/.test(t) && ++frames === 3) release(7);
     };
-    assert.equal(await withSpinner(tty, "Waiting for api.datadoghq.com", work), 7);
+    const fast = { delayMs: 0, frameMs: 1 };
+    assert.equal(await withSpinner(tty, "Waiting for api.datadoghq.com", work, fast), 7);
     assert.match(tty.err.text, /^\r⠋ Waiting for api\.datadoghq\.com\r⠙ /);
     assert.match(tty.err.text, /\r {30,}\r$/, "the line is cleared");
   });
+});
+
+Deno.test("formatHelp() shows value placeholders, adds EXAMPLES, wraps under the description, and is idempotent", async () => {
+  const { formatHelp } = await import("../../lib/cli/help_format.ts");
+  const raw = "USAGE\n  pup auth login [--org name] [--site site] [--no-browser]\n\nFLAGS\n" +
+    "     [--org]         Named session (org label) to use; env DD_ORG, a long description here\n" +
+    "     [--no-browser]  Do not open a browser\n  -h  --help         Print help information and exit\n";
+  const flat = formatHelp(raw, "auth login");
+  assert.match(flat, /\[--org <name>\] \[--site <site>\] \[--no-browser\]/);
+  assert.match(flat, /\n {5}\[--org <name>\] {2}Named session/);
+  const rows = flat.split("\n");
+  const at = (word: string) => rows.find((l) => l.includes(word))!.indexOf(word);
+  assert.equal(at("Print help"), at("Named session"), "rows re-aligned");
+  const once = formatHelp(raw, "auth login", 60);
+  assert.match(once, /\nEXAMPLES\n {2}pup auth login\n/);
+  for (const line of once.split("\n")) assert.ok(line.length <= 60, line);
+  const cont = once.split("\n").find((l) =>
+    l.trim().startsWith("DD_ORG") || l.includes("description here")
+  );
+  assert.ok(cont && /^ {23}\S/.test(cont), `a wrapped description continues under itself: ${cont}`);
+  assert.equal(formatHelp(once, "auth login", 60), once);
+  assert.equal(formatHelp(raw, "auth login").includes("\n  pup auth login [--org <name>]"), true);
 });

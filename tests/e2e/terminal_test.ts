@@ -32,3 +32,11 @@ Deno.test("on a terminal errors and marks are coloured; NO_COLOR and a pipe turn
     assert.doesNotMatch(piped, /\u001b\[/);
   });
 });
+
+Deno.test("help on an 80-column terminal fits it, with placeholders and examples", async () => {
+  const help = await inTerminal(`stty cols 80; ${PUP} help auth login`, { NO_COLOR: "1" });
+  const lines = help.replace(/\r/g, "").split("\n");
+  for (const line of lines) assert.ok(line.length <= 80, `${line.length}: ${line}`);
+  assert.match(help, /--org <name>/);
+  assert.match(help, /EXAMPLES/);
+});
