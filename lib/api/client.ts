@@ -19,6 +19,7 @@ import {
   loginCommand,
   resolveCredential,
 } from "./credentials.ts";
+import { scopeFor } from "./endpoint_scopes.ts";
 import { type HttpOptions, sendWithRetries } from "./http.ts";
 
 /** The line printed on stderr after an automatic refresh (as the Rust `pup`). */
@@ -191,13 +192,19 @@ function authFailure(
   secrets: readonly string[],
 ): AuthRequiredError {
   const head = `${label.what} on "${label.host}" was refused`;
+  const [method, path] = label.what.split(" ");
+  const scope = scopeFor(method, path);
   const why = describeFailure(body, secrets);
   const login = loginCommand(ctx.target);
   const denied = body.status === 403;
   let message: string;
   if (c.kind === "session") {
     message = denied
-      ? `${head} (${why}): the session lacks the permission or OAuth scope this endpoint needs. Run '${login} --extra-scopes <scope>' to ask for it, or use DD_API_KEY and DD_APP_KEY`
+      ? `${head} (${why}): the session lacks the permission or OAuth scope this endpoint needs${
+        scope ? ` (${scope})` : ""
+      }. Run '${login} --extra-scopes ${
+        scope ?? "<scope>"
+      }' to ask for it (it keeps the scopes you have; 'pup auth scopes' lists them), or use DD_API_KEY and DD_APP_KEY`
       : `${head} even after refreshing the access token (${why}). Run '${login}' to sign in again`;
   } else if (c.kind === "token") {
     const from = c.source === "config"

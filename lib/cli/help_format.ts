@@ -53,7 +53,9 @@ export function formatHelp(text: string, command: string, columns?: number): str
   );
   out = withPlaceholdersInFlagTable(out, placeholders);
   const examples = EXAMPLES[command];
-  if (examples && !out.includes("\nEXAMPLES\n")) out = `${out.trimEnd()}\n\nEXAMPLES\n${examples.map((e) => `  ${e}`).join("\n")}\n`;
+  if (examples && !out.includes("\nEXAMPLES\n")) {
+    out = `${out.trimEnd()}\n\nEXAMPLES\n${examples.map((e) => `  ${e}`).join("\n")}\n`;
+  }
   return columns && columns >= 40 ? wrap(out, columns) : out;
 }
 

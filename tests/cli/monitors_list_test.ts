@@ -75,7 +75,8 @@ Deno.test("pup monitors list exits 3 naming the scope remedy when the session la
       d.err.text,
       /was refused \(HTTP 403: Forbidden\): the session lacks the permission or OAuth scope/,
     );
-    assert.match(d.err.text, /pup auth login --site datadoghq\.com --extra-scopes <scope>/);
+    assert.match(d.err.text, /OAuth scope this endpoint needs \(monitors_read\)/);
+    assert.match(d.err.text, /pup auth login --site datadoghq\.com --extra-scopes monitors_read/);
     assert.equal(mock.stats().tokenRequests.refresh_token, 0);
   });
 });

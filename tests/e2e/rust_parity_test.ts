@@ -197,7 +197,7 @@ Deno.test("auth scopes shows what a session lacks, and --extra-scopes adds it ke
     const before = JSON.parse((await ok(["auth", "scopes", "--org", "narrow"], env)).stdout);
     assert.deepEqual(before.scopes, ["dashboards_read", "monitors_read"]);
     assert.deepEqual(
-      before.commands.find((c: { command: string }) => c.command === "pup logs search").missing,
+      before.commands.find((c: { command: string }) => c.command === "pup logs query").missing,
       ["logs_read_data"],
     );
     assert.match(

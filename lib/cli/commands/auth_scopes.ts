@@ -8,6 +8,7 @@
  */
 
 import { loginCommand } from "../../api/credentials.ts";
+import { scopeFor } from "../../api/endpoint_scopes.ts";
 import type { Deps } from "../../deps.ts";
 import { AuthRequiredError } from "../../errors.ts";
 import { orgKey } from "../../storage/codec.ts";
@@ -15,13 +16,21 @@ import type { GlobalFlags, PupContext } from "../context.ts";
 import { type OutputOptions, outputOptions, renderTable, wantsData, writeData } from "../output.ts";
 import { loadSetup } from "../setup.ts";
 
-/** The scopes each of pup's data commands needs (Datadog's API reference per endpoint). */
-export const COMMAND_SCOPES: Readonly<Record<string, readonly string[]>> = {
-  "monitors list": ["monitors_read"],
-  "monitors get": ["monitors_read"],
-  "logs search": ["logs_read_data"],
-  "metrics query": ["timeseries_query"],
+/** The call each of pup's data commands makes; its scope comes from one table (endpoint_scopes). */
+const COMMAND_CALLS: Readonly<Record<string, readonly [string, string]>> = {
+  "monitors list": ["GET", "/api/v1/monitor"],
+  "monitors get": ["GET", "/api/v1/monitor/1"],
+  "logs query": ["POST", "/api/v2/logs/events/search"],
+  "metrics query": ["GET", "/api/v1/query"],
 };
+
+/** The scopes each of pup's data commands needs. */
+export const COMMAND_SCOPES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(COMMAND_CALLS).map(([command, [method, path]]) => [
+    command,
+    [scopeFor(method, path)!],
+  ]),
+);
 
 /** Flags of `auth scopes`. */
 export interface AuthScopesFlags extends GlobalFlags {
