@@ -10,17 +10,25 @@
 
 import type { Deps } from "../deps.ts";
 import { VERSION } from "../version.ts";
-import type { GlobalFlags } from "./context.ts";
+import { globalAliases, globalFlagParams, type GlobalFlags } from "./context.ts";
+import { siteFlag } from "./flags.ts";
 import { exitCodeFor, formatError } from "./exit_codes.ts";
 import { ROOT_HELP } from "./root_help.ts";
 
-/** The flags of `auth status` the fast path understands, by spelling. */
-const STATUS_FLAGS: Record<string, "org" | "site" | "output"> = {
-  "--org": "org",
-  "--site": "site",
-  "--output": "output",
-  "-o": "output",
-};
+/**
+ * The flags of `auth status` the fast path understands, by spelling: built from the very flag
+ * specs stricli is given (`globalFlagParams`, `globalAliases`, `siteFlag`), so a flag is declared
+ * once. Only flags that take one plain value are here; anything else declines to stricli.
+ */
+const STATUS_SPECS = { org: globalFlagParams.org, output: globalFlagParams.output, site: siteFlag };
+const STATUS_FLAGS: Record<string, keyof typeof STATUS_SPECS> = Object.fromEntries([
+  ...Object.keys(STATUS_SPECS).map((name) => [`--${name}`, name]),
+  ...Object.entries(globalAliases)
+    .filter(([, name]) => Object.hasOwn(STATUS_SPECS, name))
+    .map(([alias, name]) => [`-${alias}`, name]),
+]);
+/** The `-o` values the fast path renders itself (the others go through stricli). */
+const FAST_OUTPUTS: readonly string[] = ["json", "table"];
 
 /**
  * Parses `auth status` flags in the narrow grammar.
@@ -40,8 +48,12 @@ export function parseFastStatusFlags(
       return undefined;
     }
     if (name === "output") {
-      if (value !== "json" && value !== "table") return undefined;
-      flags.output = value;
+      if (
+        !FAST_OUTPUTS.includes(value) || !globalFlagParams.output.values.includes(value as never)
+      ) {
+        return undefined;
+      }
+      flags.output = value as "json" | "table";
     } else {
       flags[name] = value;
     }

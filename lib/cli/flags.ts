@@ -4,6 +4,15 @@
  * @module
  */
 
+/** `--site`: the site for this command (the same as `DD_SITE`; on login and status it wins). */
+export const siteFlag = {
+  kind: "parsed",
+  parse: String,
+  brief: "Datadog site, e.g. datadoghq.eu (overrides DD_SITE)",
+  optional: true,
+  placeholder: "site",
+} as const;
+
 /** `--trust-site`: allow sending credentials to a non-Datadog host for this invocation. */
 export const trustSiteFlag = {
   kind: "boolean",

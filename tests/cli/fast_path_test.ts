@@ -92,3 +92,41 @@ Deno.test("the fast path leaves every other command line to stricli", async () =
     }
   });
 });
+
+Deno.test("the fast path and stricli agree on generated auth status command lines", async () => {
+  const fc = (await import("fast-check")).default;
+  await withTempDir(async (dir) => {
+    await Deno.copyFile(
+      new URL("../fixtures/rust/sessions.json", import.meta.url),
+      `${dir}/sessions.json`,
+    );
+    const flag = fc.oneof(
+      fc.tuple(
+        fc.constantFrom("--org", "--site", "-o", "--output"),
+        fc.constantFrom(
+          "prod-child",
+          "eu-team",
+          "json",
+          "table",
+          "yaml",
+          "datadoghq.eu",
+          "bad/site",
+          "__default__",
+          "-x",
+        ),
+      ).map(([f, v]) => [f, v]),
+      fc.constantFrom(["--org=x"], ["--bogus"], ["-h"]),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(flag, { maxLength: 3 }), async (flags) => {
+        const argv = ["auth", "status", ...flags.flat()];
+        const r = await bothPaths(argv, dir);
+        if (r.fastCode === undefined) return; // declined: stricli alone decides
+        assert.equal(r.fastCode, r.slowCode, argv.join(" "));
+        assert.equal(r.fast.out.text, r.slow.out.text, argv.join(" "));
+        assert.equal(r.fast.err.text, r.slow.err.text, argv.join(" "));
+      }),
+      { numRuns: 60, seed: 16 },
+    );
+  });
+});

@@ -6,15 +6,7 @@
 
 import { buildCommand, buildRouteMap } from "@stricli/core";
 import { globalAliases, globalFlagParams } from "../context.ts";
-import { trustSiteFlag } from "../flags.ts";
-
-const siteFlag = {
-  kind: "parsed",
-  parse: String,
-  brief: "Datadog site, e.g. datadoghq.eu (overrides DD_SITE)",
-  optional: true,
-  placeholder: "site",
-} as const;
+import { siteFlag, trustSiteFlag } from "../flags.ts";
 
 const authStatus = buildCommand({
   loader: () => import("../commands/auth_status.ts"),
