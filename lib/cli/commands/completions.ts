@@ -135,6 +135,21 @@ function valueWords(list: string[], orgs: string): string {
   return list.includes("@orgs") ? orgs : list.join(" ");
 }
 
+/**
+ * The shell loop both bash and zsh scripts run: the command words typed so far, skipping flags
+ * and the values of flags that take one.
+ */
+function commandPath(valueFlags: string[], words: string, first: number, current: string): string {
+  return `  for ((i = ${first}; i < ${current}; i++)); do
+    case "\${${words}[i]}" in
+      ${valueFlags.join("|")}) i=$((i + 1)) ;;
+      -*) ;;
+      *) path="\${path:+$path }\${${words}[i]}" ;;
+    esac
+  done
+`;
+}
+
 function bash(nodes: readonly TreeNode[]): string {
   const valueFlags = [...new Set(nodes.flatMap((n) => Object.keys(n.values)))];
   const flagCases = [...new Set(nodes.flatMap((n) => Object.entries(n.values)))].map((
@@ -156,14 +171,7 @@ ${uniqueFlagCases}
     COMPREPLY=( $(compgen -W "$opts" -- "$cur") )
     return
   fi
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    case "\${COMP_WORDS[i]}" in
-      ${valueFlags.join("|")}) i=$((i + 1)) ;;
-      -*) ;;
-      *) path="\${path:+$path }\${COMP_WORDS[i]}" ;;
-    esac
-  done
-  case "$path" in
+${commandPath(valueFlags, "COMP_WORDS", 1, "COMP_CWORD")}  case "$path" in
 ${cases}
   esac
   COMPREPLY=( $(compgen -W "$opts" -- "$cur") )
@@ -201,14 +209,7 @@ _pup() {
   case "$prev" in
 ${flagCases}
   esac
-  for ((i = 2; i < CURRENT; i++)); do
-    case "\${words[i]}" in
-      ${valueFlags.join("|")}) i=$((i + 1)) ;;
-      -*) ;;
-      *) path="\${path:+$path }\${words[i]}" ;;
-    esac
-  done
-  case "$path" in
+${commandPath(valueFlags, "words", 2, "CURRENT")}  case "$path" in
 ${cases}
   esac
 }

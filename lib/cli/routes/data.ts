@@ -129,18 +129,20 @@ const timeRangeFlags = {
   },
 } as const;
 
+/** `--query` (with what it queries) and the time range, shared by logs and metrics. */
+function queryAndTimeFlags(brief: string) {
+  return {
+    query: { kind: "parsed", parse: String, brief, placeholder: "query" },
+    ...timeRangeFlags,
+  } as const;
+}
+
 const logsSearch = buildCommand({
   loader: () => import("../commands/logs_search.ts"),
   parameters: {
     flags: {
       ...dataFlags,
-      query: {
-        kind: "parsed",
-        parse: String,
-        brief: "Log search query, e.g. service:web status:error",
-        placeholder: "query",
-      },
-      ...timeRangeFlags,
+      ...queryAndTimeFlags("Log search query, e.g. service:web status:error"),
       limit: {
         kind: "parsed",
         parse: wholeNumber,
@@ -162,13 +164,7 @@ const metricsQuery = buildCommand({
   parameters: {
     flags: {
       ...dataFlags,
-      query: {
-        kind: "parsed",
-        parse: String,
-        brief: "Metrics query, e.g. avg:system.cpu.user{*}",
-        placeholder: "query",
-      },
-      ...timeRangeFlags,
+      ...queryAndTimeFlags("Metrics query, e.g. avg:system.cpu.user{*}"),
     },
     aliases: globalAliases,
   },
