@@ -140,7 +140,7 @@ export async function resolveCredential(
   method: string,
   path: string,
 ): Promise<ResolvedCredential> {
-  const { apiKey, appKey, accessToken } = envCredentials(deps.env, sources.config);
+  const { apiKey, appKey } = envCredentials(deps.env, sources.config);
   const warnings: string[] = [];
   const requirement = keyRequirement(method, path);
   const m = method.toUpperCase();

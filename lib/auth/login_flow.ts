@@ -11,7 +11,6 @@
 import { type Endpoints, endpointsFor } from "../config/endpoints.ts";
 import type { Deps } from "../deps.ts";
 import { InterruptedError, OAuthError } from "../errors.ts";
-import { stripUnsafe } from "../sanitize.ts";
 import type { SessionRow, SessionsRegistry } from "../storage/sessions.ts";
 import type { ClientCredentials, SiteStateStore } from "../storage/types.ts";
 import { buildAuthorizeUrl } from "./authorize_url.ts";
@@ -23,10 +22,12 @@ import { loginCommand } from "./login_command.ts";
 import { INTERRUPTED_MESSAGE, startLoginWait } from "./login_wait.ts";
 import { ensureClient } from "./client_registration.ts";
 import { exchangeCode } from "./oauth_client.ts";
+import { callbackError, orgLine } from "./login_messages.ts";
 import { PASTE_INSTRUCTIONS } from "./paste.ts";
 import { computeCodeChallenge, generateCodeVerifier, generateState } from "./pkce.ts";
 
 export { resolvePinnedPort } from "./login_port.ts";
+export { orgLine } from "./login_messages.ts";
 
 /** What a login needs, already resolved by the command (no flags, no stricli). */
 export interface LoginFlowOptions {
@@ -250,34 +251,6 @@ export async function runLoginFlow(deps: Deps, o: LoginFlowOptions): Promise<Log
  */
 function loginBytes(scopes: readonly string[]): number {
   return scopes.join(" ").length + 2 * 1024 + 512;
-}
-
-/**
- * The line naming the org the server logged into, so an unexpected one is visible.
- *
- * @param name the callback's `dd_org_name`, already cleaned
- * @param uuid the org UUID, if known
- * @returns e.g. `Org: Acme (3fa85f64-…)`
- */
-export function orgLine(name: string | undefined, uuid: string | null): string {
-  if (!name && !uuid) return "Org: not reported by the server (check it with 'pup auth status')";
-  const n = name ? stripUnsafe(name) : "(name not reported)";
-  return `Org: ${n}${uuid ? ` (${stripUnsafe(uuid)})` : ""}`;
-}
-
-/** The error of a callback that carried `error` (with this login's state). */
-function callbackError(error: string, description: string | undefined): OAuthError {
-  const next = error === "invalid_scope"
-    ? "Ask for other scopes: adjust --scopes, --extra-scopes or the scopes in config.yaml, then run 'pup auth login' again"
-    : error === "access_denied"
-    ? "The authorization was denied in the browser: run 'pup auth login' to try again"
-    : "Run 'pup auth login' to try again";
-  const text = description ? `${error}: ${description}` : error;
-  return new OAuthError(
-    error,
-    `OAuth error: ${text}${/[.!?]$/.test(text) ? "" : "."} ${next}`,
-    { description },
-  );
 }
 
 /**

@@ -209,3 +209,20 @@ export class WinCredApi {
     throw new Win32CallError("CredDeleteW", code, target);
   }
 }
+
+/** A value as the credential blob keyring 3.6.3 writes: UTF-16LE code units, no NUL. */
+export function encodeBlob(value: string): Uint8Array<ArrayBuffer> {
+  return wideString(value).slice(0, value.length * 2);
+}
+
+/**
+ * Decodes a credential blob as keyring 3.6.3 does: odd lengths and invalid UTF-16 are errors.
+ *
+ * @param blob the blob bytes
+ * @returns the text
+ * @throws TypeError for an odd length or a lone surrogate
+ */
+export function decodeBlob(blob: Uint8Array): string {
+  if (blob.length % 2 !== 0) throw new TypeError("Credential blob has an odd length: not UTF-16");
+  return new TextDecoder("utf-16le", { fatal: true, ignoreBOM: true }).decode(blob);
+}

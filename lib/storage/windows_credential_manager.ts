@@ -18,27 +18,29 @@
 import { StorageCorruptError, StorageUnavailableError } from "../errors.ts";
 import {
   type ChunkedRead,
-  deletedAnything,
   interpretRead,
-  planDelete,
-  planWrite,
   readBatch,
   type RecordOp,
   type RecordResult,
   type StoredRecord,
-  verifyWrite,
 } from "./chunking.ts";
+import { deletedAnything, planDelete, planWrite, verifyWrite } from "./chunk_writes.ts";
 import { StoreAbsentError } from "./run_tool.ts";
 import { type SecretStore, SERVICE } from "./secret_store.ts";
 import {
   CRED_MAX_CREDENTIAL_BLOB_SIZE,
+  decodeBlob,
   DEFAULT_ADVAPI32,
   DEFAULT_KERNEL32,
+  encodeBlob,
   ERROR_NO_SUCH_LOGON_SESSION,
   RPC_X_BAD_STUB_DATA,
   Win32CallError,
   WinCredApi,
 } from "./wincred.ts";
+
+/** The blob codec lives beside the FFI layer; re-exported for callers of this backend. */
+export { decodeBlob, encodeBlob };
 
 /** The Comment keyring-rs 3.6.3 gives every credential it writes. */
 export const KEYRING_COMMENT = "keyring v3.6.3";
@@ -283,26 +285,4 @@ function win32Error(e: Win32CallError): StorageUnavailableError {
     `The Windows Credential Manager call ${e.fn} failed with error ${e.code}${hint} on "${e.target}"; check Credential Manager, or use DD_TOKEN_STORAGE=file`,
     { cause: e },
   );
-}
-
-/** A value as the credential blob keyring 3.6.3 writes: UTF-16LE code units, no NUL. */
-export function encodeBlob(value: string): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(value.length * 2);
-  for (let i = 0; i < value.length; i++) {
-    bytes[2 * i] = value.charCodeAt(i) & 0xff;
-    bytes[2 * i + 1] = value.charCodeAt(i) >> 8;
-  }
-  return bytes;
-}
-
-/**
- * Decodes a credential blob as keyring 3.6.3 does: odd lengths and invalid UTF-16 are errors.
- *
- * @param blob the blob bytes
- * @returns the text
- * @throws TypeError for an odd length or a lone surrogate
- */
-export function decodeBlob(blob: Uint8Array): string {
-  if (blob.length % 2 !== 0) throw new TypeError("Credential blob has an odd length: not UTF-16");
-  return new TextDecoder("utf-16le", { fatal: true, ignoreBOM: true }).decode(blob);
 }

@@ -111,7 +111,7 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     name: "chunks: a write keeps a journal copy until the chunks are whole",
-    file: "lib/storage/chunking.ts",
+    file: "lib/storage/chunk_writes.ts",
     find: "if (!keepJournal) {",
     replace: "if (false) {",
     tests: CHUNKS,

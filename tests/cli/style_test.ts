@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-control-regex -- these tests look for ANSI escapes on purpose
 import assert from "node:assert/strict";
 import { withSpinner } from "../../lib/cli/spinner.ts";
 import { colorize } from "../../lib/cli/style.ts";

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-control-regex -- these tests look for ANSI escapes on purpose
 /**
  * What a person at a terminal sees (issue 15), through the real CLI under a pseudo-terminal
  * (`script -qc`): colour on a terminal, none with `NO_COLOR` or when piped.

@@ -9,14 +9,13 @@ import fc from "fast-check";
 import {
   CHUNK_MAX_BYTES,
   interpretRead,
-  planDelete,
-  planWrite,
   readBatch,
   type RecordOp,
   type RecordResult,
   splitUtf8Chunks,
   type StoredRecord,
 } from "../../lib/storage/chunking.ts";
+import { planDelete, planWrite } from "../../lib/storage/chunk_writes.ts";
 
 /** `deno task soak` raises the run count (PUP_PROPERTY_SCALE=10); the seed stays fixed. */
 const SCALE = Number(Deno.env.get("PUP_PROPERTY_SCALE") ?? "1") || 1;

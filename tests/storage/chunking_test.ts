@@ -6,14 +6,12 @@ import {
   interpretRead,
   journalChunkName,
   journalCountName,
-  planDelete,
-  planWrite,
   readBatch,
   type RecordOp,
   type RecordResult,
   splitUtf8Chunks,
-  verifyWrite,
 } from "../../lib/storage/chunking.ts";
+import { planDelete, planWrite, verifyWrite } from "../../lib/storage/chunk_writes.ts";
 
 const ACCOUNT = "state_datadoghq_com";
 const utf8 = (s: string) => new TextEncoder().encode(s).length;
