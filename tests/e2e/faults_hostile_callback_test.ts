@@ -42,7 +42,8 @@ Deno.test("a flood of 1,000 idle connections under ulimit -n 256 does not end th
   try {
     const deadline = Date.now() + 30_000;
     let m: RegExpMatchArray | null = null;
-    while (!(m = stderr.match(/Visit this URL to log in:\n(\S+)\n/)) && Date.now() < deadline) {
+    const url = /\n(https?:\/\/\S+\/oauth2\/v1\/authorize\?\S+)\n/;
+    while (!(m = stderr.match(url)) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 25));
     }
     assert.ok(m, stderr);
