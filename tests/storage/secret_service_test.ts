@@ -45,6 +45,17 @@ async function child(env: Record<string, string>, ...args: string[]): Promise<Ch
   return JSON.parse(text);
 }
 
+/** There is exactly one item for `account`, with keyring-rs 3.6.3's attributes and label. */
+async function assertKeyringRsItem(account: string): Promise<void> {
+  const seen = await inspectItems(account);
+  assert.equal(seen.count, 1);
+  assert.deepEqual(
+    { ...seen.attributes },
+    { service: "pup", username: account, target: "default", application: "rust-keyring" },
+  );
+  assert.equal(seen.items[0].label, `${account}@pup:default (keyring v3.6.3)`);
+}
+
 /** A default session and 10 named ones with 110 scopes and 1 KB tokens: about 50 KB. */
 function fiftyKilobytes(): string {
   const scope = Array.from({ length: 110 }, (_, i) => `scope_number_${i}_read`).join(" ");
@@ -130,13 +141,7 @@ Deno.test({
           assert.equal(await ss.get(account), '{"by":"rust","é":"日本"}');
           await ss.set(account, '{"by":"deno"}');
           assert.equal(entry.getPassword(), '{"by":"deno"}');
-          const seen = await inspectItems(account);
-          assert.equal(seen.count, 1);
-          assert.deepEqual(
-            { ...seen.attributes },
-            { service: "pup", username: account, target: "default", application: "rust-keyring" },
-          );
-          assert.equal(seen.items[0].label, `${account}@pup:default (keyring v3.6.3)`);
+          await assertKeyringRsItem(account);
         } finally {
           await clearItems(account);
         }
@@ -148,13 +153,7 @@ Deno.test({
         const account = uniqueName("state_rs");
         try {
           await ss.set(account, fiftyKilobytes());
-          const seen = await inspectItems(account);
-          assert.equal(seen.count, 1);
-          assert.deepEqual(
-            { ...seen.attributes },
-            { service: "pup", username: account, target: "default", application: "rust-keyring" },
-          );
-          assert.equal(seen.items[0].label, `${account}@pup:default (keyring v3.6.3)`);
+          await assertKeyringRsItem(account);
           const entry = new Entry("pup", account);
           assert.equal(entry.getPassword(), fiftyKilobytes());
           entry.setPassword('{"by":"rust"}');
