@@ -1,12 +1,15 @@
 /**
- * The Linux Secret Service backend, through libsecret-1 loaded with `Deno.dlopen`
- * (`libsecret.ts`), writing exactly the item keyring-rs 3.6.3 writes, so this pup and the Rust
- * `pup` update one item (SPEC §6.2 Linux; facts: secure-store-tools.md, Linux table).
+ * The Linux Secret Service backend, over pup's own D-Bus client (`secret_service_api.ts`),
+ * writing exactly the item keyring-rs 3.6.3 writes, so this pup and the Rust `pup` update one
+ * item (SPEC §6.2 Linux; facts: secure-store-tools.md, Linux table).
  *
  * Why not `secret-tool` any more: it keeps only the first 8192 bytes of its stdin and exits 0
  * (three default-scope sessions on a site do not fit), and a writer killed before it wrote its
- * stdin stored an empty secret over every session of the site. Through the library a value of
- * any size travels in one D-Bus message, and an update is one `SetSecret`: all or nothing.
+ * stdin stored an empty secret over every session of the site. Why not libsecret through FFI
+ * either (the first shape of this backend): loading libsecret with GLib and GIO and its own
+ * D-Bus session cost 45-70 ms per command, more than pup's whole start-up budget; speaking
+ * D-Bus directly costs two round trips (docs/architecture.md). A value of any size travels in
+ * one message, and an update is one `SetSecret`: all or nothing.
  *
  * - New items get keyring-rs's attributes `service pup username <acct> target default
  *   application rust-keyring`, its label `<acct>@pup:default (keyring v3.6.3)`, content type
@@ -16,16 +19,24 @@
  *   nothing.
  * - Writes replace the secret of the one matching item in place, whatever its attributes, so
  *   a legacy or foreign item stays one item; every write is read back.
- * - No library, no D-Bus session, no Secret Service on the bus: `StoreAbsentError`, so
- *   auto-detection moves on. Locked, ambiguous, hung: reported, never skipped.
+ * - A locked item is unlocked through the service's prompt (the desktop's dialog).
+ * - No D-Bus session, or no Secret Service on it: `StoreAbsentError`, so auto-detection moves
+ *   on. Locked and dismissed, ambiguous, hung: reported, never skipped.
  *
  * @module
  */
 
 import { StorageUnavailableError } from "../errors.ts";
-import { DEFAULT_LIBSECRET, type FoundItem, Libsecret, LibsecretError } from "./libsecret.ts";
+import {
+  DBusCallError,
+  DBusTimeoutError,
+  DBusUnavailableError,
+  sessionBusSocket,
+} from "../platform/dbus.ts";
+import { DBusWireError } from "../platform/dbus_wire.ts";
 import { DEFAULT_TOOL_TIMEOUT_MS, StoreAbsentError } from "./run_tool.ts";
 import { type SecretStore, SERVICE } from "./secret_store.ts";
+import { PromptDismissedError, SecretServiceSession } from "./secret_service_api.ts";
 
 /** The attributes keyring-rs 3.6.3 gives a new item. */
 export function keyringRsAttributes(account: string): Array<[string, string]> {
@@ -42,23 +53,38 @@ export function keyringRsLabel(account: string): string {
   return `${account}@${SERVICE}:default (keyring v3.6.3)`;
 }
 
-const ABSENT_PATTERNS = [
-  /Cannot autolaunch D-Bus/i,
-  /Could not connect/i,
-  /address is empty/i,
-  /org\.freedesktop\.secrets/,
-  /was not provided by any \.service files/i,
-  /Object does not exist at path/i,
-  /No such file or directory/i,
-  /Connection refused/i,
+/** D-Bus errors that mean "there is no Secret Service here" (nothing owns or can start it). */
+const ABSENT_ERRORS = [
+  "org.freedesktop.DBus.Error.ServiceUnknown",
+  "org.freedesktop.DBus.Error.NameHasNoOwner",
+  "org.freedesktop.DBus.Error.Spawn.",
 ];
+
+/** D-Bus errors of an object that is not there (e.g. no default collection). */
+const NO_OBJECT_ERRORS = [
+  "org.freedesktop.Secret.Error.NoSuchObject",
+  "org.freedesktop.DBus.Error.UnknownObject",
+  "org.freedesktop.DBus.Error.UnknownMethod",
+];
+
+/** How long an unlock dialog may wait for its user. */
+export const DEFAULT_PROMPT_TIMEOUT_MS = 60_000;
 
 /** Options of `SecretService`. */
 export interface SecretServiceOptions {
-  /** `PUP_LIBSECRET_LIB`, else the system's libsecret-1. */
-  library?: string;
+  /** `DBUS_SESSION_BUS_ADDRESS`. */
+  busAddress?: string;
+  /** `XDG_RUNTIME_DIR` (the bus is `$XDG_RUNTIME_DIR/bus` when no address is set). */
+  runtimeDir?: string;
   /** Per-call timeout; 10 s by default. */
   timeoutMs?: number;
+  /** How long an unlock prompt may take; 60 s by default. */
+  promptTimeoutMs?: number;
+}
+
+/** The one item keyring-rs would use, by object path. */
+interface Item {
+  path: string;
 }
 
 /** A `SecretStore` over the freedesktop Secret Service. */
@@ -67,18 +93,22 @@ export class SecretService implements SecretStore {
   readonly name = "secret-service";
   /** Where the values live, for humans. */
   readonly location = "OS keychain (Secret Service)";
-  readonly #paths: readonly string[];
-  readonly #timeoutMs: number;
-  #lib?: Libsecret;
+  readonly #busAddress?: string;
+  readonly #runtimeDir?: string;
+  readonly #timeouts: { callMs: number; promptMs: number };
 
   /**
-   * Builds the backend; loads nothing until the first call.
+   * Builds the backend; connects to nothing until the first call.
    *
-   * @param opts the library path and the per-call timeout
+   * @param opts where the session bus is, and the timeouts
    */
   constructor(opts: SecretServiceOptions = {}) {
-    this.#paths = opts.library ? [opts.library] : DEFAULT_LIBSECRET;
-    this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
+    this.#busAddress = opts.busAddress;
+    this.#runtimeDir = opts.runtimeDir;
+    this.#timeouts = {
+      callMs: opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS,
+      promptMs: opts.promptTimeoutMs ?? DEFAULT_PROMPT_TIMEOUT_MS,
+    };
   }
 
   /**
@@ -88,9 +118,9 @@ export class SecretService implements SecretStore {
    * @returns the value, or `undefined` when no item matches
    */
   async get(account: string): Promise<string | undefined> {
-    return await this.#withItem(account, "Reading", (item) => {
+    return await this.#withItem(account, "Reading", async (item, ss) => {
       if (item === undefined) return undefined;
-      return this.#text(account, item);
+      return this.#text(account, (await ss.secrets([item.path])).get(item.path));
     });
   }
 
@@ -102,9 +132,10 @@ export class SecretService implements SecretStore {
    * @param value any text (there is no size limit short of D-Bus's 128 MiB messages)
    */
   async set(account: string, value: string): Promise<void> {
-    await this.#withItem(account, "Writing", async (item, lib) => {
-      if (item) await lib.setSecret(item, value);
-      else await lib.store(keyringRsAttributes(account), keyringRsLabel(account), value);
+    const bytes = new TextEncoder().encode(value);
+    await this.#withItem(account, "Writing", async (item, ss) => {
+      if (item) await ss.setSecret(item.path, bytes);
+      else await ss.createItem(keyringRsLabel(account), keyringRsAttributes(account), bytes);
     });
     const back = await this.get(account);
     if (back !== value) {
@@ -123,9 +154,9 @@ export class SecretService implements SecretStore {
    * @returns `false` when no item matched
    */
   async delete(account: string): Promise<boolean> {
-    return await this.#withItem(account, "Deleting", async (item, lib) => {
+    return await this.#withItem(account, "Deleting", async (item, ss) => {
       if (item === undefined) return false;
-      await lib.deleteItem(item);
+      await ss.deleteItem(item.path);
       return true;
     });
   }
@@ -141,48 +172,54 @@ export class SecretService implements SecretStore {
   }
 
   /**
-   * Finds the one item keyring-rs would use for `account` and runs `use` on it, releasing
-   * every item found afterwards; errors become storage errors naming the item.
+   * Finds the one item keyring-rs would use for `account`, unlocking it if need be, and runs
+   * `use` on it in the same connection; errors become storage errors naming the item.
    */
   async #withItem<T>(
     account: string,
     what: string,
-    use: (item: FoundItem | undefined, lib: Libsecret) => T | Promise<T>,
+    use: (item: Item | undefined, ss: SecretServiceSession) => Promise<T>,
   ): Promise<T> {
-    const lib = this.#library();
-    const found: FoundItem[] = [];
+    const socket = sessionBusSocket(this.#busAddress, this.#runtimeDir);
+    if ("reason" in socket) throw this.#absent(socket.reason);
+    let ss: SecretServiceSession | undefined;
     try {
-      const item = await this.#timed(what, account, async () => {
-        const targeted = await lib.search([
-          ["service", SERVICE],
-          ["username", account],
-          ["target", "default"],
-        ]);
-        found.push(...targeted);
-        if (targeted.length === 0) {
-          found.push(...await lib.search([["service", SERVICE], ["username", account]]));
-        }
-        return this.#one(account, found);
-      });
-      if (item?.locked) throw this.#locked(account);
-      return await this.#timed(what, account, () => use(item, lib));
+      ss = SecretServiceSession.open(socket.path, this.#timeouts);
+      // Both searches go out with the session in one write; the legacy one is used only when
+      // the targeted one finds nothing.
+      const targeted = ss.search([["service", SERVICE], ["username", account], [
+        "target",
+        "default",
+      ]]);
+      const legacy = ss.search([["service", SERVICE], ["username", account]]);
+      legacy.catch(() => {});
+      let found = await targeted;
+      if (found.unlocked.length + found.locked.length === 0) found = await legacy;
+      const paths = [...found.unlocked, ...found.locked];
+      if (paths.length > 1) throw await this.#ambiguous(account, ss, paths);
+      if (paths.length === 0) return await use(undefined, ss);
+      const path = paths[0];
+      if (found.locked.includes(path) && !(await ss.unlock([path])).includes(path)) {
+        throw this.#locked(account);
+      }
+      return await use({ path }, ss);
     } catch (e) {
       throw this.#translate(what, account, e);
     } finally {
-      lib.release(found);
+      ss?.close();
     }
   }
 
-  #one(account: string, found: FoundItem[]): FoundItem | undefined {
-    if (found.length <= 1) return found[0];
-    const names = found.map((it) => `"${it.label}"`).join(", ");
-    throw new StorageUnavailableError(
-      `Found ${found.length} Secret Service items for "${SERVICE}/${account}" (${names}); pup cannot tell which one holds your session and changed none of them. List them with 'secret-tool search --all service ${SERVICE} username ${account}', remove the extra ones, or use DD_TOKEN_STORAGE=file`,
+  async #ambiguous(account: string, ss: SecretServiceSession, paths: string[]) {
+    const labels = await Promise.all(paths.map((p) => ss.label(p).catch(() => p)));
+    const names = labels.map((l) => `"${l}"`).join(", ");
+    return new StorageUnavailableError(
+      `Found ${paths.length} Secret Service items for "${SERVICE}/${account}" (${names}); pup cannot tell which one holds your session and changed none of them. List them with 'secret-tool search --all service ${SERVICE} username ${account}', remove the extra ones, or use DD_TOKEN_STORAGE=file`,
     );
   }
 
-  #text(account: string, item: FoundItem): string {
-    if (item.secret === undefined) {
+  #text(account: string, secret: Uint8Array | undefined): string {
+    if (secret === undefined) {
       throw new StorageUnavailableError(
         `Reading ${
           this.describe(account)
@@ -190,7 +227,7 @@ export class SecretService implements SecretStore {
       );
     }
     try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(item.secret);
+      return new TextDecoder("utf-8", { fatal: true }).decode(secret);
     } catch {
       throw new StorageUnavailableError(
         `Reading ${
@@ -202,50 +239,52 @@ export class SecretService implements SecretStore {
     }
   }
 
-  #library(): Libsecret {
-    if (this.#lib) return this.#lib;
-    const opened = Libsecret.open(this.#paths, keyringRsAttributes("").map(([k]) => k));
-    if (!(opened instanceof Libsecret)) {
-      throw new StoreAbsentError(
-        `Cannot load libsecret ("${opened.path}": ${opened.reason}); install it ('apt-get install libsecret-1-0') or set PUP_LIBSECRET_LIB, or use DD_TOKEN_STORAGE=file`,
-      );
-    }
-    return (this.#lib = opened);
-  }
-
-  async #timed<T>(what: string, account: string, run: () => T | Promise<T>): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() =>
-        reject(
-          new StorageUnavailableError(
-            `${what} ${this.describe(account)} did not finish within ${
-              this.#timeoutMs / 1000
-            } s; the Secret Service (e.g. gnome-keyring) may be waiting for an unlock prompt: answer it, or use DD_TOKEN_STORAGE=file`,
-          ),
-        ), this.#timeoutMs);
-    });
-    try {
-      return await Promise.race([run(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  #absent(detail: string): StoreAbsentError {
+    return new StoreAbsentError(
+      `No Secret Service is available (${detail}); start one (e.g. gnome-keyring in your desktop session), or use DD_TOKEN_STORAGE=file`,
+    );
   }
 
   #translate(what: string, account: string, e: unknown): unknown {
-    if (!(e instanceof LibsecretError)) return e;
-    const detail = e.message.split("\n")[0].slice(0, 200);
-    if (ABSENT_PATTERNS.some((p) => p.test(e.message))) {
-      return new StoreAbsentError(
-        `No Secret Service is available (${detail}); start one (e.g. gnome-keyring in your desktop session), or use DD_TOKEN_STORAGE=file`,
+    if (e instanceof StorageUnavailableError) return e;
+    if (e instanceof DBusUnavailableError) return this.#absent(e.message);
+    if (e instanceof DBusTimeoutError) {
+      return new StorageUnavailableError(
+        `${what} ${
+          this.describe(account)
+        } did not finish: ${e.message}; the Secret Service (e.g. gnome-keyring) may be hung or waiting for an unlock prompt: answer it, or use DD_TOKEN_STORAGE=file`,
       );
     }
-    if (/locked/i.test(e.message)) return this.#locked(account);
-    return new StorageUnavailableError(
-      `${what} ${
-        this.describe(account)
-      } failed: ${detail}; check your keyring, or use DD_TOKEN_STORAGE=file`,
-    );
+    if (e instanceof PromptDismissedError) {
+      return new StorageUnavailableError(
+        `${what} ${
+          this.describe(account)
+        } failed: ${e.message} (or could not be shown: no desktop session?); unlock your keyring (log in to your desktop session, or run 'gnome-keyring-daemon --unlock' and type the keyring password) and run the command again, or use DD_TOKEN_STORAGE=file`,
+      );
+    }
+    if (e instanceof DBusCallError) {
+      if (ABSENT_ERRORS.some((name) => e.errorName.startsWith(name))) {
+        return this.#absent(
+          `nothing on the session bus provides org.freedesktop.secrets: ${e.errorName}`,
+        );
+      }
+      if (e.errorName === "org.freedesktop.Secret.Error.IsLocked") return this.#locked(account);
+      if (what === "Writing" && NO_OBJECT_ERRORS.includes(e.errorName)) {
+        return new StorageUnavailableError(
+          `${what} ${
+            this.describe(account)
+          } failed: the Secret Service has no default collection (${e.errorName}); create a default keyring (e.g. in Seahorse, "Passwords and Keys"), or use DD_TOKEN_STORAGE=file`,
+        );
+      }
+    }
+    if (e instanceof DBusCallError || e instanceof DBusWireError) {
+      return new StorageUnavailableError(
+        `${what} ${this.describe(account)} failed: ${
+          e.message.split("\n")[0].slice(0, 200)
+        }; check your keyring, or use DD_TOKEN_STORAGE=file`,
+      );
+    }
+    return e;
   }
 
   #locked(account: string): StorageUnavailableError {

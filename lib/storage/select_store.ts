@@ -24,14 +24,10 @@
 
 import type { Deps, OsName } from "../deps.ts";
 import { StorageUnavailableError } from "../errors.ts";
-import { KernelKeyring } from "./kernel_keyring.ts";
 import { readFallbackMarker, recordWarning, writeFallbackMarker } from "./fallback_marker.ts";
 import { type Candidate, FallbackStore } from "./fallback_store.ts";
 import { KeychainStore } from "./keychain_store.ts";
-import { MacosKeychain } from "./macos_keychain.ts";
-import { SecretService } from "./secret_service.ts";
 import type { SiteStateStore } from "./types.ts";
-import { WindowsCredentialManager } from "./windows_credential_manager.ts";
 
 /** Options of `selectStore`. */
 export interface SelectStoreOptions {
@@ -73,7 +69,7 @@ export async function selectStore(deps: Deps, opts: SelectStoreOptions): Promise
     );
   }
   const os = resolveOs(deps, warnings);
-  const candidates = osCandidates(deps, os);
+  const candidates = await osCandidates(deps, os);
   const write = (line: string) => deps.io.err.write(`${line}\n`);
   if (choice === "keychain") {
     const store = new FallbackStore(candidates, write, (reasons) =>
@@ -125,13 +121,19 @@ function resolveOs(deps: Deps, warnings: string[]): OsName {
   return deps.os;
 }
 
-function osCandidates(deps: Deps, os: OsName): Candidate[] {
+/**
+ * The stores of `os`, in order. Each OS's backends are imported only on that OS: the other
+ * OSes' bindings are a dozen modules, which cost about 10 ms of start-up to load (measured
+ * with `deno task bench`, docs/bench.md).
+ */
+async function osCandidates(deps: Deps, os: OsName): Promise<Candidate[]> {
   const env = deps.env;
   const runner = deps.runner;
   const keychain = (secrets: ConstructorParameters<typeof KeychainStore>[0]["secrets"]) => () =>
     new KeychainStore({ secrets, configDir: deps.configDir });
   const bin = (name: string) => (env[name] ? env[name] : undefined);
   if (os === "darwin") {
+    const { MacosKeychain } = await import("./macos_keychain.ts");
     return [{
       name: "OS keychain",
       backend: "macos-keychain",
@@ -139,6 +141,7 @@ function osCandidates(deps: Deps, os: OsName): Candidate[] {
     }];
   }
   if (os === "windows") {
+    const { WindowsCredentialManager } = await import("./windows_credential_manager.ts");
     const onNotice = (message: string) => deps.io.err.write(`Warning: ${message}\n`);
     return [{
       name: "OS keychain",
@@ -152,11 +155,20 @@ function osCandidates(deps: Deps, os: OsName): Candidate[] {
       ),
     }];
   }
+  const [{ SecretService }, { KernelKeyring }] = await Promise.all([
+    import("./secret_service.ts"),
+    import("./kernel_keyring.ts"),
+  ]);
   return [
     {
       name: "Secret Service",
       backend: "secret-service",
-      make: keychain(new SecretService({ library: bin("PUP_LIBSECRET_LIB") })),
+      make: keychain(
+        new SecretService({
+          busAddress: env.DBUS_SESSION_BUS_ADDRESS,
+          runtimeDir: env.XDG_RUNTIME_DIR,
+        }),
+      ),
     },
     {
       name: "kernel keyring",

@@ -31,7 +31,7 @@ export async function runCliHangs(): Promise<HangFigures> {
   const cases: [string, string, Record<string, string>][] = [
     ["kernel keyring", "keyctl", {
       PUP_KEYCHAIN_BACKEND: "linux",
-      PUP_LIBSECRET_LIB: "/nonexistent/libsecret-1.so.0",
+      DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus",
       PATH: `${bin}:${Deno.env.get("PATH") ?? ""}`,
     }],
   ];

@@ -61,7 +61,8 @@ export async function withStandin<T>(
  *
  * @param kind which backend
  * @param configDir where its lock files go
- * @param env `PUP_*_LIB` (from {@link standinEnv}) or `PUP_LIBSECRET_LIB`
+ * @param env `PUP_*_LIB` (from {@link standinEnv}); the Secret Service is on this process's
+ *   session bus unless `DBUS_SESSION_BUS_ADDRESS` is given
  * @param timeoutMs the Secret Service's per-call limit (the product's default is 10 s)
  * @returns the store
  */
@@ -78,6 +79,10 @@ export function openKeychainStore(
     })
     : kind === "macos"
     ? new MacosKeychain({ library: env.PUP_SECURITY_FRAMEWORK_LIB })
-    : new SecretService({ library: env.PUP_LIBSECRET_LIB, timeoutMs });
+    : new SecretService({
+      busAddress: env.DBUS_SESSION_BUS_ADDRESS ?? Deno.env.get("DBUS_SESSION_BUS_ADDRESS"),
+      runtimeDir: env.XDG_RUNTIME_DIR ?? Deno.env.get("XDG_RUNTIME_DIR"),
+      timeoutMs,
+    });
   return new KeychainStore({ secrets, configDir });
 }

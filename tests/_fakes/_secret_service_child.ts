@@ -1,6 +1,6 @@
 /**
  * Runs one `SecretService` call in a process of its own, so a test can give it another D-Bus
- * session (libsecret connects once per process) or none at all. Prints one JSON line:
+ * session or none at all, or kill it mid-write. Prints one JSON line:
  * `{"ok":true,"value":…}` or `{"ok":false,"absent":bool,"message":"…"}`.
  *
  *   deno run -A tests/_fakes/_secret_service_child.ts get|set|delete ACCOUNT [VALUE]
@@ -12,9 +12,12 @@ import { StoreAbsentError } from "../../lib/storage/run_tool.ts";
 import { SecretService } from "../../lib/storage/secret_service.ts";
 
 const [op, account, value] = Deno.args;
+const timeoutMs = Number(Deno.env.get("CHILD_TIMEOUT_MS") ?? 10_000);
 const ss = new SecretService({
-  library: Deno.env.get("PUP_LIBSECRET_LIB") || undefined,
-  timeoutMs: Number(Deno.env.get("CHILD_TIMEOUT_MS") ?? 10_000),
+  busAddress: Deno.env.get("DBUS_SESSION_BUS_ADDRESS"),
+  runtimeDir: Deno.env.get("XDG_RUNTIME_DIR"),
+  timeoutMs,
+  promptTimeoutMs: timeoutMs,
 });
 let out: unknown;
 try {

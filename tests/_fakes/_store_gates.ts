@@ -8,6 +8,7 @@
  */
 
 import { createCommandRunner } from "../../lib/platform/command_runner.ts";
+import { SecretService, type SecretServiceOptions } from "../../lib/storage/secret_service.ts";
 
 async function run(cmd: string, args: string[], stdin?: string) {
   try {
@@ -41,6 +42,20 @@ export async function keyctlIgnored(): Promise<boolean> {
   const back = await run("keyctl", ["pipe", added.stdout.trim()]);
   await run("keyctl", ["invalidate", added.stdout.trim()]);
   return back.stdout !== "probe";
+}
+
+/**
+ * The Secret Service backend on this process's session bus (what `select_store.ts` builds from
+ * the environment).
+ *
+ * @param opts timeouts, or another bus address
+ */
+export function sessionSecretService(opts: SecretServiceOptions = {}): SecretService {
+  return new SecretService({
+    busAddress: Deno.env.get("DBUS_SESSION_BUS_ADDRESS"),
+    runtimeDir: Deno.env.get("XDG_RUNTIME_DIR"),
+    ...opts,
+  });
 }
 
 /** A name no other test (or parallel test file) uses: `<prefix>_<12 hex>`. */

@@ -221,7 +221,7 @@ Deno.test({
         const env = {
           PUP_CONFIG_DIR: dir,
           PUP_KEYCHAIN_BACKEND: "linux",
-          PUP_LIBSECRET_LIB: "/nonexistent/libsecret-1.so.0",
+          DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus",
           PUP_MOCK_SERVER: mock.url,
           BROWSER: FAST_BROWSER,
         };
@@ -267,7 +267,7 @@ Deno.test({
           DD_SITE: site,
           DD_TOKEN_STORAGE: "keychain",
           PUP_KEYCHAIN_BACKEND: "linux",
-          PUP_LIBSECRET_LIB: "/nonexistent/libsecret-1.so.0",
+          DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus",
           PUP_MOCK_SERVER: mock.url,
           BROWSER: FAST_BROWSER,
         };

@@ -14,7 +14,7 @@ Deno.test("childEnvironment() drops DD_* secrets and pup's seams, keeps the rest
     PUP_CONFIG_DIR: "/c",
     PUP_MOCK_SERVER: "http://127.0.0.1:1",
     PUP_KEYCHAIN_BACKEND: "linux",
-    PUP_LIBSECRET_LIB: "/x.so",
+    PUP_ADVAPI32_LIB: "/x.so",
     PUP_SECURITY_BIN: "/fake",
     DD_TOKEN_STORAGE: "file",
     PUP_BENCH_CHILD_LOG: "/log",

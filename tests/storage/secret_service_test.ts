@@ -1,5 +1,5 @@
 /**
- * The Secret Service backend: libsecret-1 through FFI against a real gnome-keyring, side by
+ * The Secret Service backend: pup's own D-Bus client against a real gnome-keyring, side by
  * side with keyring-rs 3.6.3 (the Rust `pup`'s crate, through `@napi-rs/keyring` 1.2.0), and
  * `secret-tool` as an independent witness of what is stored. Real-keyring cases run, from the
  * repo root:
@@ -9,7 +9,7 @@
  *
  * and are ignored when no Secret Service answers and PUP_TEST_REQUIRE_SECRET_SERVICE is not 1.
  * Cases that need another bus (none, a dead one, a private keyring to lock) run the backend in
- * a child process (`_secret_service_child.ts`), since libsecret connects once per process.
+ * a child process (`_secret_service_child.ts`), as the CLI would run there.
  *
  * @module
  */
@@ -20,7 +20,7 @@ import { createCommandRunner } from "../../lib/platform/command_runner.ts";
 import { StoreAbsentError } from "../../lib/storage/run_tool.ts";
 import { SecretService } from "../../lib/storage/secret_service.ts";
 import { clearItems, inspectItems, storeItem } from "../_fakes/_secret_tool.ts";
-import { secretServiceIgnored, uniqueName } from "../_fakes/_store_gates.ts";
+import { secretServiceIgnored, sessionSecretService, uniqueName } from "../_fakes/_store_gates.ts";
 
 const ssIgnored = await secretServiceIgnored();
 const CHILD = new URL("../_fakes/_secret_service_child.ts", import.meta.url).pathname;
@@ -74,14 +74,33 @@ function fiftyKilobytes(): string {
   return JSON.stringify({ tokens, client: null });
 }
 
-Deno.test("a libsecret that cannot be loaded is a StoreAbsentError naming the path and the package", async () => {
-  const ss = new SecretService({ library: "/nonexistent/libsecret-1.so.0" });
-  await assert.rejects(
-    ss.get("state_x"),
-    (e: Error) =>
-      e instanceof StoreAbsentError && e.message.includes("/nonexistent/libsecret-1.so.0") &&
-      e.message.includes("libsecret-1-0") && e.message.includes("DD_TOKEN_STORAGE=file"),
-  );
+Deno.test("a session bus pup cannot reach (abstract socket, no address) is a StoreAbsentError saying why", async () => {
+  const cases: Array<[string | undefined, RegExp]> = [
+    ["unix:abstract=/tmp/dbus-x,guid=1", /has no unix:path= entry/],
+    [undefined, /DBUS_SESSION_BUS_ADDRESS and XDG_RUNTIME_DIR are not set/],
+  ];
+  for (const [busAddress, why] of cases) {
+    const ss = new SecretService({ busAddress });
+    await assert.rejects(
+      ss.get("state_x"),
+      (e: Error) =>
+        e instanceof StoreAbsentError && why.test(e.message) &&
+        e.message.includes("DD_TOKEN_STORAGE=file"),
+    );
+  }
+});
+
+Deno.test("a session bus where nothing provides org.freedesktop.secrets is a StoreAbsentError", async () => {
+  await withBareBus(async (address) => {
+    const ss = new SecretService({ busAddress: address });
+    await assert.rejects(
+      ss.get("state_x"),
+      (e: Error) =>
+        e instanceof StoreAbsentError &&
+        e.message.includes("org.freedesktop.DBus.Error.ServiceUnknown") &&
+        e.message.includes("DD_TOKEN_STORAGE=file"),
+    );
+  });
 });
 
 Deno.test({
@@ -110,7 +129,7 @@ Deno.test({
   ignore: ssIgnored,
   async fn() {
     const account = uniqueName("state_big");
-    const ss = new SecretService();
+    const ss = sessionSecretService();
     try {
       const value = fiftyKilobytes();
       assert.ok(value.length > 45_000);
@@ -130,7 +149,7 @@ Deno.test({
   ignore: ssIgnored,
   async fn(t) {
     const { Entry } = await import("@napi-rs/keyring");
-    const ss = new SecretService();
+    const ss = sessionSecretService();
     await t.step(
       "keyring-rs writes, we read and update in place, keyring-rs reads ours",
       async () => {
@@ -178,7 +197,7 @@ Deno.test({
     try {
       await storeItem(account, "first copy", "one", ["target", "default", "copy", "1"]);
       await storeItem(account, "second copy", "two", ["target", "default", "copy", "2"]);
-      const ss = new SecretService();
+      const ss = sessionSecretService();
       const ambiguous = (e: Error) =>
         e instanceof StorageUnavailableError &&
         e.message.includes("Found 2 Secret Service items") &&
@@ -207,7 +226,7 @@ Deno.test({
     const account = uniqueName("state_legacy");
     try {
       await storeItem(account, "legacy label", '{"old":1}');
-      const ss = new SecretService();
+      const ss = sessionSecretService();
       assert.equal(await ss.get(account), '{"old":1}');
       await ss.set(account, '{"new":1}');
       const seen = await inspectItems(account);
@@ -229,7 +248,7 @@ Deno.test({
     const account = uniqueName("state_other");
     try {
       await storeItem(account, "other program", '{"other":1}', ["xdg:custom", "yes"]);
-      const ss = new SecretService();
+      const ss = sessionSecretService();
       assert.equal(await ss.get(account), '{"other":1}');
       await ss.set(account, '{"ours":1}');
       const seen = await inspectItems(account);
@@ -241,6 +260,39 @@ Deno.test({
     }
   },
 });
+
+/**
+ * Runs `fn` against a private D-Bus session that can start no services (no service
+ * directories), so nothing can provide the Secret Service.
+ */
+async function withBareBus(fn: (address: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "pup-ss-bare-" });
+  // The distribution's session bus configuration, listening in `dir`, with no service
+  // directories (so no activation).
+  const standard = await Deno.readTextFile("/usr/share/dbus-1/session.conf");
+  await Deno.writeTextFile(
+    `${dir}/bus.conf`,
+    standard.replace(/<listen>.*<\/listen>/, `<listen>unix:path=${dir}/bus</listen>`)
+      .replace(/<standard_session_servicedirs\s*\/>/, "").replace(
+        /<servicedir>.*<\/servicedir>/g,
+        "",
+      ),
+  );
+  const bus = await createCommandRunner().run("dbus-daemon", [
+    `--config-file=${dir}/bus.conf`,
+    "--fork",
+    "--print-address=1",
+    "--print-pid=1",
+  ], { timeoutMs: 10_000 });
+  assert.equal(bus.code, 0, `dbus-daemon (apt-get install dbus): ${bus.stderr}`);
+  const [address, pid] = bus.stdout.trim().split("\n");
+  try {
+    await fn(address);
+  } finally {
+    Deno.kill(Number(pid), "SIGTERM");
+    await Deno.remove(dir, { recursive: true });
+  }
+}
 
 /** Runs `fn` against a private D-Bus session with its own unlocked keyring, torn down after. */
 async function withPrivateKeyring(
@@ -319,7 +371,7 @@ Deno.test({
   ignore: ssIgnored,
   async fn() {
     const account = uniqueName("state_kill");
-    const ss = new SecretService();
+    const ss = sessionSecretService();
     const old = JSON.stringify({ v: "old".repeat(10_000) });
     const next = JSON.stringify({ v: "new".repeat(12_000) });
     try {

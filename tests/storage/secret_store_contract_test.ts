@@ -19,9 +19,12 @@
 import { createCommandRunner } from "../../lib/platform/command_runner.ts";
 import { KernelKeyring } from "../../lib/storage/kernel_keyring.ts";
 import { MemorySecretStore } from "../../lib/storage/memory_secret_store.ts";
-import { SecretService } from "../../lib/storage/secret_service.ts";
 import { RecordingRunner } from "../_fakes/_recording_runner.ts";
-import { keyctlIgnored, secretServiceIgnored } from "../_fakes/_store_gates.ts";
+import {
+  keyctlIgnored,
+  secretServiceIgnored,
+  sessionSecretService,
+} from "../_fakes/_store_gates.ts";
 import { contract } from "./_secret_store_contract.ts";
 
 Deno.test("memory store meets the SecretStore contract", async (t) => {
@@ -48,12 +51,12 @@ Deno.test({
 });
 
 Deno.test({
-  name: "Secret Service (real libsecret and gnome-keyring) meets the SecretStore contract",
+  name: "Secret Service (real gnome-keyring over D-Bus) meets the SecretStore contract",
   ignore: await secretServiceIgnored(),
   async fn(t) {
     await contract(
       t,
-      () => Promise.resolve({ store: new SecretService(), cleanup: () => Promise.resolve() }),
+      () => Promise.resolve({ store: sessionSecretService(), cleanup: () => Promise.resolve() }),
     );
   },
 });

@@ -11,7 +11,7 @@ import { standinLibrary } from "../_fakes/native/standin.ts";
 
 const ADVAPI32 = await standinLibrary("advapi32");
 /** The Secret Service made absent for real: the loader cannot open this path. */
-const NO_LIBSECRET = { PUP_LIBSECRET_LIB: "/nonexistent/libsecret-1.so.0" };
+const NO_BUS = { DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" };
 
 // Inside a fresh temp dir and never created by these tests, so nothing is remembered between
 // them (warnings are recorded only in a config dir that exists).
@@ -145,7 +145,7 @@ Deno.test("auto-detect on Linux without D-Bus uses the kernel keyring, with one 
       args: ["pipe", `%user:${keyDescription(ACCOUNT)}`],
       result: { stdout: STORED },
     });
-  const d = deps(NO_LIBSECRET, runner);
+  const d = deps(NO_BUS, runner);
   const { store, warnings } = await selectStore(d, { fileStore: fileStores().make });
   assert.deepEqual(warnings, []);
   assert.equal((await store.read(SITE)).client?.client_id, "c");
@@ -153,7 +153,7 @@ Deno.test("auto-detect on Linux without D-Bus uses the kernel keyring, with one 
   assert.match(store.location, /do not survive a reboot/);
   assert.match(
     d.err.text,
-    /^Warning: Secret Service not available \(Cannot load libsecret \("\/nonexistent\/libsecret-1\.so\.0".*\), trying kernel keyring\n$/,
+    /^Warning: Secret Service not available \(No Secret Service is available \(cannot connect to the session bus at \/nonexistent\/bus: .*\), trying kernel keyring\n$/,
   );
   runner.verify();
 });
@@ -161,7 +161,7 @@ Deno.test("auto-detect on Linux without D-Bus uses the kernel keyring, with one 
 Deno.test("auto-detect with no secure store uses files, warning with the real config dir", async () => {
   const runner = new FakeRunner().expect({ cmd: "keyctl", result: notFound("keyctl") });
   const files = fileStores();
-  const d = deps(NO_LIBSECRET, runner);
+  const d = deps(NO_BUS, runner);
   const { store } = await selectStore(d, { fileStore: files.make });
   await store.read(SITE);
   await store.update(SITE, (s) => s);
@@ -171,7 +171,7 @@ Deno.test("auto-detect with no secure store uses files, warning with the real co
   assert.equal(lines.length, 2);
   assert.match(
     lines[0],
-    /^Warning: Secret Service not available \(Cannot load libsecret.*\), trying kernel keyring$/,
+    /^Warning: Secret Service not available \(No Secret Service is available \(cannot connect.*\), trying kernel keyring$/,
   );
   assert.match(
     lines[1],
@@ -187,7 +187,7 @@ Deno.test("DD_TOKEN_STORAGE=keychain with no secure store is a clean error namin
   });
   const files = fileStores();
   const { store } = await selectStore(
-    deps({ DD_TOKEN_STORAGE: "keychain", ...NO_LIBSECRET }, runner),
+    deps({ DD_TOKEN_STORAGE: "keychain", ...NO_BUS }, runner),
     {
       fileStore: files.make,
     },
@@ -197,7 +197,7 @@ Deno.test("DD_TOKEN_STORAGE=keychain with no secure store is a clean error namin
     e.message.startsWith(
       'DD_TOKEN_STORAGE asks for "keychain", but no OS secure store is available',
     ) &&
-    e.message.includes("Secret Service: Cannot load libsecret") &&
+    e.message.includes("Secret Service: No Secret Service is available (cannot connect") &&
     e.message.includes("kernel keyring: The kernel keyring is not usable here") &&
     e.message.includes("Set DD_TOKEN_STORAGE=file");
   await assert.rejects(store.read(SITE), clean);
@@ -234,7 +234,7 @@ Deno.test("a Credential Manager library that cannot be loaded falls back to file
 
 Deno.test("an unknown PUP_KEYCHAIN_BACKEND warns and keeps this system's keychain", async () => {
   const { store, warnings } = await selectStore(
-    deps({ PUP_KEYCHAIN_BACKEND: "amiga", ...NO_LIBSECRET }, new FakeRunner()),
+    deps({ PUP_KEYCHAIN_BACKEND: "amiga", ...NO_BUS }, new FakeRunner()),
     {
       fileStore: fileStores().make,
     },
