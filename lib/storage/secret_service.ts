@@ -185,16 +185,15 @@ export class SecretService implements SecretStore {
     let ss: SecretServiceSession | undefined;
     try {
       ss = SecretServiceSession.open(socket.path, this.#timeouts);
-      // Both searches go out with the session in one write; the legacy one is used only when
-      // the targeted one finds nothing.
-      const targeted = ss.search([["service", SERVICE], ["username", account], [
+      // The targeted search goes out with the session in one write; the legacy one only when
+      // it finds nothing, as keyring-rs does.
+      let found = await ss.search([["service", SERVICE], ["username", account], [
         "target",
         "default",
       ]]);
-      const legacy = ss.search([["service", SERVICE], ["username", account]]);
-      legacy.catch(() => {});
-      let found = await targeted;
-      if (found.unlocked.length + found.locked.length === 0) found = await legacy;
+      if (found.unlocked.length + found.locked.length === 0) {
+        found = await ss.search([["service", SERVICE], ["username", account]]);
+      }
       const paths = [...found.unlocked, ...found.locked];
       if (paths.length > 1) throw await this.#ambiguous(account, ss, paths);
       if (paths.length === 0) return await use(undefined, ss);

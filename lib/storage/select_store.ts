@@ -26,7 +26,9 @@ import type { Deps, OsName } from "../deps.ts";
 import { StorageUnavailableError } from "../errors.ts";
 import { readFallbackMarker, recordWarning, writeFallbackMarker } from "./fallback_marker.ts";
 import { type Candidate, FallbackStore } from "./fallback_store.ts";
+import { KernelKeyring } from "./kernel_keyring.ts";
 import { KeychainStore } from "./keychain_store.ts";
+import { SecretService } from "./secret_service.ts";
 import type { SiteStateStore } from "./types.ts";
 
 /** Options of `selectStore`. */
@@ -122,9 +124,10 @@ function resolveOs(deps: Deps, warnings: string[]): OsName {
 }
 
 /**
- * The stores of `os`, in order. Each OS's backends are imported only on that OS: the other
- * OSes' bindings are a dozen modules, which cost about 10 ms of start-up to load (measured
- * with `deno task bench`, docs/bench.md).
+ * The stores of `os`, in order. The macOS and Windows bindings (FFI symbol tables, chunking)
+ * are imported only on their OS; the Linux backends are plain TypeScript and come with this
+ * module, since each dynamic import of `deno run` costs a module-graph pass of its own
+ * (about 1.2 ms here; docs/bench.md).
  */
 async function osCandidates(deps: Deps, os: OsName): Promise<Candidate[]> {
   const env = deps.env;
@@ -155,10 +158,6 @@ async function osCandidates(deps: Deps, os: OsName): Promise<Candidate[]> {
       ),
     }];
   }
-  const [{ SecretService }, { KernelKeyring }] = await Promise.all([
-    import("./secret_service.ts"),
-    import("./kernel_keyring.ts"),
-  ]);
   return [
     {
       name: "Secret Service",
