@@ -110,6 +110,8 @@ interface Pending {
   reject: (e: Error) => void;
   /** `interface.member`, for a timeout message. */
   what: string;
+  /** Settles (never rejects) once the call has its answer or failed. */
+  settled: Promise<unknown>;
 }
 
 const AUTH_LINES = new TextEncoder().encode("\0AUTH EXTERNAL\r\nDATA\r\nBEGIN\r\n");
@@ -181,9 +183,10 @@ export class DBusConnection {
     if (this.#closed) return Promise.reject(this.#closed);
     const serial = ++this.#serial;
     const bytes = encodeMessage({ ...m, type: MessageType.METHOD_CALL, serial });
-    const reply = new Promise<Message>((resolve, reject) => {
-      this.#pending.set(serial, { resolve, reject, what: `${m.interface}.${m.member}` });
-    });
+    let settle!: Pick<Pending, "resolve" | "reject">;
+    const reply = new Promise<Message>((resolve, reject) => (settle = { resolve, reject }));
+    const what = `${m.interface}.${m.member}`;
+    this.#pending.set(serial, { ...settle, what, settled: reply.catch(() => {}) });
     this.#send(bytes);
     return reply;
   }
@@ -216,7 +219,19 @@ export class DBusConnection {
     });
   }
 
-  /** Closes the socket; pending calls fail. Safe to call twice. */
+  /**
+   * Waits until every call made so far has its reply (or the connection failed), then closes
+   * the socket. gnome-keyring aborts when it finishes a request for a client that has already
+   * disconnected (gkd_secret_service_get_pkcs11_session: assertion 'client' failed), so pup
+   * never hangs up on a request in flight. Bounded by the connection's watchdog.
+   */
+  async drainAndClose(): Promise<void> {
+    const inFlight = [...this.#pending.values()].map((p) => p.settled);
+    await Promise.all(inFlight);
+    this.close();
+  }
+
+  /** Closes the socket at once; pending calls fail. Safe to call twice. */
   close(): void {
     this.#fail(new DBusUnavailableError("the D-Bus connection was closed"));
   }

@@ -205,7 +205,7 @@ export class SecretService implements SecretStore {
     } catch (e) {
       throw this.#translate(what, account, e);
     } finally {
-      ss?.close();
+      await ss?.close();
     }
   }
 

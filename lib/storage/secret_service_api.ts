@@ -205,9 +205,12 @@ export class SecretServiceSession {
     if (prompt !== NO_PROMPT) await this.#prompt(prompt, "delete the item");
   }
 
-  /** Ends the connection (the service closes the session with it). */
-  close(): void {
-    this.#bus.close();
+  /**
+   * Ends the connection once every request sent has been answered (the service closes the
+   * session with it); see `DBusConnection.drainAndClose`.
+   */
+  async close(): Promise<void> {
+    await this.#bus.drainAndClose();
   }
 
   async #secret(bytes: Uint8Array): Promise<DBusValue[]> {
