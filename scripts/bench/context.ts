@@ -59,7 +59,7 @@ export const FILE_BACKEND: Backend = {
   env: { DD_TOKEN_STORAGE: "file" },
 };
 
-/** The Linux Secret Service backend, through libsecret. */
+/** The Linux Secret Service backend, over the session D-Bus. */
 export const SECRET_SERVICE_BACKEND: Backend = {
   id: "secret-service",
   label: "keychain: Secret Service",
