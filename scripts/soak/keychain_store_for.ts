@@ -1,8 +1,9 @@
 /**
  * Builds the keychain `SiteStateStore` of one backend for the crash writer, the fault tests and
  * the soak: the same classes `select_store.ts` builds, pointed at a stand-in library (macOS,
- * Windows) or the real Secret Service (Linux, over D-Bus). The stand-ins read `PUP_STANDIN_*` from the process
- * environment at every call, so a caller in this process sets them with {@link withStandin}; a
+ * Windows) or the real Secret Service (Linux, over D-Bus). The stand-ins read `PUP_STANDIN_*`
+ * from the process environment at every call, so a caller in this process sets them with
+ * {@link withStandin}; a
  * child process gets them in its environment (see {@link standinEnv}).
  *
  * @module

@@ -2,7 +2,7 @@
  * The OS secure stores through the real CLI (SPEC §6.2): a default session and 10 named ones on
  * one site, with the default 110 scopes and 1 KB tokens (about 50 KB in one entry), logged in,
  * listed, refreshed, printed and logged out one by one, on every store this machine can run the
- *  product's own code against: the real Secret Service (pup's D-Bus client, inside
+ * product's own code against: the real Secret Service (pup's D-Bus client, inside
  * `scripts/with_secret_service.sh`), and the macOS and Windows backends against their stand-in
  * libraries. The stored entry is read back by the strict Rust-format reader, and on Linux by
  * keyring-rs itself. Then the headless cases: a kernel keyring that takes writes but cannot read
