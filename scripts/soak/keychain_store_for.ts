@@ -3,8 +3,7 @@
  * the soak: the same classes `select_store.ts` builds, pointed at a stand-in library (macOS,
  * Windows) or the real Secret Service (Linux, over D-Bus). The stand-ins read `PUP_STANDIN_*`
  * from the process environment at every call, so a caller in this process sets them with
- * {@link withStandin}; a
- * child process gets them in its environment (see {@link standinEnv}).
+ * {@link withStandin}; a child process gets them in its environment (see {@link standinEnv}).
  *
  * @module
  */
