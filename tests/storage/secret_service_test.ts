@@ -17,6 +17,7 @@
 import assert from "node:assert/strict";
 import { StorageUnavailableError } from "../../lib/errors.ts";
 import { createCommandRunner } from "../../lib/platform/command_runner.ts";
+import { DBusConnection } from "../../lib/platform/dbus.ts";
 import { StoreAbsentError } from "../../lib/storage/run_tool.ts";
 import { SecretService } from "../../lib/storage/secret_service.ts";
 import { clearItems, inspectItems, storeItem } from "../_fakes/_secret_tool.ts";
@@ -469,4 +470,36 @@ Deno.test({
       await clearItems(account);
     }
   },
+});
+
+Deno.test("a Secret Service that never answers is an error naming the hang after the timeout, not a hang of pup", async () => {
+  await withBareBus(async (address) => {
+    // Another client owns org.freedesktop.secrets on the bus and answers nothing.
+    const socket = address.replace(/^unix:path=/, "").replace(/,.*$/, "");
+    const squatter = DBusConnection.open(socket, 10_000);
+    try {
+      const owned = await squatter.call({
+        destination: "org.freedesktop.DBus",
+        path: "/org/freedesktop/DBus",
+        interface: "org.freedesktop.DBus",
+        member: "RequestName",
+        signature: "su",
+        body: ["org.freedesktop.secrets", 4],
+      });
+      assert.equal(owned.body?.[0], 1, "primary owner");
+      const ss = new SecretService({ busAddress: address, timeoutMs: 400 });
+      const started = Date.now();
+      await assert.rejects(
+        ss.get("state_x"),
+        (e: Error) =>
+          e instanceof StorageUnavailableError && !(e instanceof StoreAbsentError) &&
+          /did not finish: org\.freedesktop\.Secret\.Service\.OpenSession got no answer within 0\.4 s/
+            .test(e.message) &&
+          e.message.includes("DD_TOKEN_STORAGE=file"),
+      );
+      assert.ok(Date.now() - started < 5_000);
+    } finally {
+      squatter.close();
+    }
+  });
 });
