@@ -78,7 +78,9 @@ export function sessionBusSocket(
     if (transport !== "unix") continue;
     for (const pair of entry.slice(colon + 1).split(",")) {
       const eq = pair.indexOf("=");
-      if (pair.slice(0, eq) === "path") return { path: unescapeAddress(pair.slice(eq + 1)) };
+      if (eq > 0 && pair.slice(0, eq) === "path") {
+        return { path: unescapeAddress(pair.slice(eq + 1)) };
+      }
     }
   }
   return {
@@ -122,8 +124,9 @@ const AUTH_LINES = new TextEncoder().encode("\0AUTH EXTERNAL\r\nDATA\r\nBEGIN\r\
  * reach the bus together.
  *
  * One watchdog per connection rather than a timer per call (each costs start-up time): the
- * connection fails with `DBusTimeoutError` once `timeoutMs` have passed since it opened,
- * unless a `signal` wait (a prompt the user answers) has extended it.
+ * connection fails with `DBusTimeoutError` once `timeoutMs` have passed since it opened, or
+ * since the last `signal` wait ended; while signal waits (a prompt the user answers) run, they
+ * have their own deadlines and the watchdog waits.
  */
 export class DBusConnection {
   readonly #socketPath: string;
@@ -136,13 +139,16 @@ export class DBusConnection {
   #flushing = false;
   #closed?: Error;
   #authenticated = false;
-  /** Until when the watchdog lets a signal wait run, and what that wait is. */
-  #grace = { until: 0, what: "" };
-  readonly #disarm: () => void;
+  /** Signal waits running now; the watchdog leaves the connection alone while there are any. */
+  #waits = 0;
+  /** When the watchdog fails the connection (epoch ms). */
+  #expiresAt: number;
+  #disarm: () => void;
 
   private constructor(socketPath: string, timeoutMs: number) {
     this.#socketPath = socketPath;
     this.#timeoutMs = timeoutMs;
+    this.#expiresAt = Date.now() + timeoutMs;
     this.#disarm = deadline(timeoutMs, () => this.#watchdog());
     this.#connected = this.#connect();
   }
@@ -207,15 +213,16 @@ export class DBusConnection {
       listener = { match, resolve, reject };
       this.#listeners.add(listener);
     });
-    const grace = { until: Date.now() + timeoutMs, what: `${what} (${timeoutMs / 1000} s)` };
-    this.#grace = grace;
+    this.#waits++;
     return withDeadline(got, timeoutMs, () => {
       const e = new DBusTimeoutError(`${what} got no answer within ${timeoutMs / 1000} s`);
       this.#fail(e);
       return e;
     }).finally(() => {
       this.#listeners.delete(listener);
-      if (this.#grace === grace) this.#grace = { until: 0, what: "" };
+      this.#waits--;
+      // The calls after a wait get the connection's whole timeout again.
+      this.#expiresAt = Math.max(this.#expiresAt, Date.now() + this.#timeoutMs);
     });
   }
 
@@ -238,7 +245,12 @@ export class DBusConnection {
 
   #watchdog(): void {
     if (this.#closed) return;
-    if (this.#grace.until > Date.now()) return; // the signal wait has its own deadline
+    const left = this.#expiresAt - Date.now();
+    if (this.#waits > 0 || left > 0) {
+      // A signal wait has its own deadline; after it, the connection's time runs again.
+      this.#disarm = deadline(this.#waits > 0 ? this.#timeoutMs : left, () => this.#watchdog());
+      return;
+    }
     const waiting = [...this.#pending.values()].find((p) => !p.what.endsWith(".Hello"));
     this.#fail(
       new DBusTimeoutError(

@@ -104,6 +104,7 @@ function completeTypeEnd(sig: string, i: number): number {
   if (c === "(" || c === "{") {
     const close = c === "(" ? ")" : "}";
     let j = i + 1;
+    if (sig[j] === close) throw new DBusWireError(`signature "${sig}" has an empty struct`);
     while (sig[j] !== close) {
       if (j >= sig.length) throw new DBusWireError(`signature "${sig}" is unbalanced`);
       j = completeTypeEnd(sig, j);
@@ -111,6 +112,14 @@ function completeTypeEnd(sig: string, i: number): number {
     return j + 1;
   }
   throw new DBusWireError(`signature "${sig}" has type "${c}", which pup does not handle`);
+}
+
+/** An object path: `/`, or `/`-separated non-empty elements of `[A-Za-z0-9_]`. */
+const OBJECT_PATH = /^\/$|^(\/[A-Za-z0-9_]+)+$/;
+
+/** Whether `v` is a whole number within [min, max]. */
+function inRange(v: DBusValue, min: number, max: number): boolean {
+  return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
 }
 
 function alignment(c: string): number {
@@ -182,20 +191,23 @@ class Writer {
     const wrong = () => new DBusWireError(`value ${typeof v} does not fit D-Bus type "${type}"`);
     switch (c) {
       case "y":
-        if (typeof v !== "number") throw wrong();
-        return this.u8(v);
+        if (!inRange(v, 0, 0xff)) throw wrong();
+        return this.u8(v as number);
       case "b":
         if (typeof v !== "boolean") throw wrong();
         return this.u32(v ? 1 : 0);
       case "u":
-        if (typeof v !== "number") throw wrong();
-        return this.u32(v);
+        if (!inRange(v, 0, 0xffff_ffff)) throw wrong();
+        return this.u32(v as number);
       case "i":
-        if (typeof v !== "number") throw wrong();
-        return this.i32(v);
+        if (!inRange(v, -0x8000_0000, 0x7fff_ffff)) throw wrong();
+        return this.i32(v as number);
       case "s":
       case "o": {
         if (typeof v !== "string") throw wrong();
+        if (c === "o" && !OBJECT_PATH.test(v)) {
+          throw new DBusWireError(`"${v.slice(0, 100)}" is not a D-Bus object path`);
+        }
         const b = encoder.encode(v);
         if (b.includes(0)) throw new DBusWireError(`a D-Bus string cannot hold NUL`);
         this.u32(b.length);
@@ -204,6 +216,7 @@ class Writer {
       }
       case "g": {
         if (typeof v !== "string") throw wrong();
+        splitSignature(v);
         const b = encoder.encode(v);
         if (b.length > 255) throw new DBusWireError(`signature "${v}" is too long`);
         this.u8(b.length);
@@ -383,7 +396,12 @@ class Reader {
     if (length <= 256 && bytes.every((b) => b > 0 && b < 0x80)) {
       return String.fromCharCode(...bytes);
     }
-    const s = (decoder ??= new TextDecoder("utf-8", { fatal: true })).decode(bytes);
+    let s: string;
+    try {
+      s = (decoder ??= new TextDecoder("utf-8", { fatal: true })).decode(bytes);
+    } catch {
+      throw new DBusWireError(`string at byte ${this.pos - length - 1} is not valid UTF-8`);
+    }
     if (s.includes("\0")) throw new DBusWireError("a D-Bus string holds NUL");
     return s;
   }
@@ -423,7 +441,11 @@ class Reader {
           return bytes;
         }
         const items: DBusValue[] = [];
-        while (this.pos < end) items.push(this.value(element, depth + 1));
+        while (this.pos < end) {
+          const before = this.pos;
+          items.push(this.value(element, depth + 1));
+          if (this.pos === before) throw new DBusWireError("array elements take no bytes");
+        }
         if (this.pos !== end) throw new DBusWireError("array length does not match its items");
         return items;
       }
