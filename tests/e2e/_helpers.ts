@@ -123,16 +123,19 @@ export class PupProcess {
    * Closes stdin and waits for the exit, killing the process after `timeoutMs`.
    *
    * @param timeoutMs the bound
+   * @param opts `keepStdin`: leave stdin open until the exit (after a signal, so that the end of
+   *   stdin cannot race the signal)
    * @returns exit code and output
    */
-  async finish(timeoutMs = 90_000): Promise<PupRun> {
-    await this.#stdin.close().catch(() => {});
+  async finish(timeoutMs = 90_000, opts: { keepStdin?: boolean } = {}): Promise<PupRun> {
+    if (!opts.keepStdin) await this.#stdin.close().catch(() => {});
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<"timeout">((
       r,
     ) => (timer = setTimeout(() => r("timeout"), timeoutMs)));
     const first = await Promise.race([this.#done, timeout]);
     clearTimeout(timer);
+    await this.#stdin.close().catch(() => {});
     if (first === "timeout") {
       this.kill("SIGKILL");
       await this.#done;

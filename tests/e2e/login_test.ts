@@ -209,7 +209,8 @@ Deno.test("Ctrl-C while login waits exits 130 and writes no session, only the cl
       const pup = new PupProcess(["auth", "login", "--no-browser"], pupEnv(mock, dir));
       await pup.waitForStderr(/⏳ Waiting for authorization/);
       pup.kill("SIGINT");
-      const run = await pup.finish();
+      // stdin stays open: its end would race the signal (and is a test of its own).
+      const run = await pup.finish(90_000, { keepStdin: true });
       assert.equal(run.code, 130, run.stderr);
       assert.match(run.stderr, /Error: Login interrupted \(Ctrl-C\); nothing was saved/);
       assert.deepEqual(await filesIn(dir), ["client_datadoghq_com.json"]);
