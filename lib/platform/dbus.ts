@@ -198,9 +198,9 @@ export class DBusConnection {
   }
 
   /**
-   * Waits for a signal that `match` accepts, for up to `timeoutMs` (the connection's
-   * watchdog waits as long). Subscribe on the bus (`AddMatch`) before the action that
-   * causes it.
+   * Waits for a signal that `match` accepts, for up to `timeoutMs` (the connection's watchdog
+   * waits while it runs, and gives the calls after it the whole connection timeout again).
+   * Subscribe on the bus (`AddMatch`) before the action that causes it.
    *
    * @param match picks the signal
    * @param what names it in a timeout message
