@@ -298,25 +298,33 @@ async function withBareBus(fn: (address: string) => Promise<void>): Promise<void
 /** Runs `fn` against a private D-Bus session with its own unlocked keyring, torn down after. */
 async function withPrivateKeyring(
   fn: (env: Record<string, string>) => Promise<void>,
+  opts: { login: boolean } = { login: true },
 ): Promise<void> {
   const runner = createCommandRunner();
   const dir = await Deno.makeTempDir({ prefix: "pup-ss-bus-" });
-  const bus = await runner.run("dbus-daemon", [
-    "--session",
-    "--fork",
-    "--print-address=1",
-    "--print-pid=1",
-  ], { timeoutMs: 10_000 });
-  assert.equal(bus.code, 0, bus.stderr);
-  const [address, pid] = bus.stdout.trim().split("\n");
+  // A daemon the bus starts on demand (D-Bus activation) inherits this environment, and no
+  // GNOME_KEYRING_CONTROL of the test's own keyring (it would join that one instead).
+  const home = { HOME: dir, XDG_DATA_HOME: `${dir}/data`, XDG_RUNTIME_DIR: dir };
+  const bus = await new Deno.Command("dbus-daemon", {
+    args: ["--session", "--fork", "--print-address=1", "--print-pid=1"],
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...home },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  assert.equal(bus.code, 0, text(bus.stderr));
+  const [address, pid] = text(bus.stdout).trim().split("\n");
   try {
     const env = { DBUS_SESSION_BUS_ADDRESS: address };
-    const keyring = await runner.run("gnome-keyring-daemon", ["--unlock", "--components=secrets"], {
-      stdin: "pup-test-password",
-      env: { ...env, HOME: dir, XDG_DATA_HOME: `${dir}/data` },
-      timeoutMs: 10_000,
-    });
-    assert.equal(keyring.code, 0, keyring.stderr);
+    if (opts.login) {
+      const keyring = await runner.run(
+        "gnome-keyring-daemon",
+        ["--unlock", "--components=secrets"],
+        { stdin: "pup-test-password", env: { ...env, ...home }, timeoutMs: 10_000 },
+      );
+      assert.equal(keyring.code, 0, keyring.stderr);
+    }
     await fn(env);
   } finally {
     // Only the bus this test started; its keyring daemon exits with it.
@@ -324,6 +332,25 @@ async function withPrivateKeyring(
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+Deno.test({
+  name:
+    "a Secret Service with no default keyring (started on demand, never logged in) reads nothing and refuses a write, naming the missing keyring",
+  ignore: ssIgnored,
+  async fn() {
+    await withPrivateKeyring(async (env) => {
+      const fast = { ...env, CHILD_TIMEOUT_MS: "5000" };
+      assert.deepEqual(await child(fast, "get", "state_nodefault"), { ok: true, value: null });
+      const r = await child(fast, "set", "state_nodefault", '{"x":1}');
+      assert.equal(r.ok, false, JSON.stringify(r));
+      assert.equal(r.absent, false);
+      assert.match(
+        r.message!,
+        /has no default collection .*create a default keyring.*DD_TOKEN_STORAGE=file/,
+      );
+    }, { login: false });
+  },
+});
 
 Deno.test({
   name: "a locked collection is reported as locked, and nothing is written",
