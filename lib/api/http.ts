@@ -10,6 +10,7 @@
 import type { Deps } from "../deps.ts";
 import { ApiError, InterruptedError } from "../errors.ts";
 import { networkErrorKind } from "../network_error.ts";
+import { deadline } from "../platform/deadline.ts";
 import { type ApiBody, readApiBody } from "./api_response.ts";
 
 /** Per-attempt timeout when the caller names none. */
@@ -120,9 +121,9 @@ async function sendOnce(
   const { host, what } = where(req);
   if (deps.interrupt.aborted) throw new InterruptedError();
   const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new DOMException("timed out", "TimeoutError")),
+  const disarm = deadline(
     timeoutMs,
+    () => controller.abort(new DOMException("timed out", "TimeoutError")),
   );
   const onInterrupt = () => controller.abort(new InterruptedError());
   deps.interrupt.addEventListener("abort", onInterrupt, { once: true });
@@ -160,7 +161,7 @@ async function sendOnce(
     }
     return body;
   } finally {
-    clearTimeout(timer);
+    disarm();
     deps.interrupt.removeEventListener("abort", onInterrupt);
   }
 }

@@ -7,6 +7,7 @@
 
 import type { CommandResult, CommandRunner, RunOptions } from "../deps.ts";
 import { PupError } from "../errors.ts";
+import { deadline } from "./deadline.ts";
 
 /** The program does not exist or cannot be executed. */
 export class CommandNotFoundError extends PupError {
@@ -91,12 +92,12 @@ export function createCommandRunner(
         throw e;
       }
       let timedOut = false;
-      const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
+      const disarm = opts.timeoutMs === undefined ? () => {} : deadline(opts.timeoutMs, () => {
         timedOut = true;
         try {
           child.kill("SIGKILL");
         } catch { /* already gone */ }
-      }, opts.timeoutMs);
+      });
       try {
         if (opts.stdin !== undefined) {
           const writer = child.stdin.getWriter();
@@ -110,7 +111,7 @@ export function createCommandRunner(
         const code = out.signal ? 128 + (SIGNAL_NUMBERS[out.signal] ?? 0) : out.code;
         return { code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
       } finally {
-        clearTimeout(timer);
+        disarm();
       }
     },
   };

@@ -11,12 +11,12 @@
 /**
  * Calls `onTimeout` once, after `ms` milliseconds, unless disarmed first.
  *
- * @param ms the delay
+ * @param ms the delay (a negative one is 0)
  * @param onTimeout what to do when it passes
  * @returns disarms the deadline (safe to call twice, or after it fired)
  */
 export function deadline(ms: number, onTimeout: () => void): () => void {
-  const signal = AbortSignal.timeout(ms);
+  const signal = AbortSignal.timeout(Math.max(0, ms));
   const listener = () => onTimeout();
   signal.addEventListener("abort", listener, { once: true });
   return () => signal.removeEventListener("abort", listener);

@@ -7,6 +7,7 @@
  */
 
 import { StorageUnavailableError } from "../errors.ts";
+import { withDeadline } from "../platform/deadline.ts";
 import { sanitizeSite } from "./codec.ts";
 import { fsError } from "./fs_error.ts";
 import { ensurePrivateDir } from "./private_dir.ts";
@@ -34,25 +35,12 @@ export async function withLock<T>(
     throw fsError("create the lock file", path, e);
   }
   try {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new StorageUnavailableError(
-              `Cannot take the lock "${path}" within ${
-                Math.round(timeoutMs / 1000)
-              } s: another pup process holds it; wait for it to finish and try again`,
-            ),
-          ),
-        timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([file.lock(true), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withDeadline(file.lock(true), timeoutMs, () =>
+      new StorageUnavailableError(
+        `Cannot take the lock "${path}" within ${
+          Math.round(timeoutMs / 1000)
+        } s: another pup process holds it; wait for it to finish and try again`,
+      ));
     try {
       return await fn();
     } finally {
