@@ -263,74 +263,88 @@ Deno.test({
 });
 
 /**
- * Runs `fn` against a private D-Bus session that can start no services (no service
- * directories), so nothing can provide the Secret Service.
+ * Starts a private `dbus-daemon` (configuration from `config`) in a fresh temp dir, runs `fn`
+ * with its address and that dir, then stops it. The daemon gets a clean environment: HOME and
+ * the XDG dirs in the temp dir (a service it starts on demand inherits them), and no
+ * GNOME_KEYRING_CONTROL of the test's own keyring (an activated keyring would join that one).
  */
-async function withBareBus(fn: (address: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "pup-ss-bare-" });
-  // The distribution's session bus configuration, listening in `dir`, with no service
-  // directories (so no activation).
-  const standard = await Deno.readTextFile("/usr/share/dbus-1/session.conf");
-  await Deno.writeTextFile(
-    `${dir}/bus.conf`,
-    standard.replace(/<listen>.*<\/listen>/, `<listen>unix:path=${dir}/bus</listen>`)
-      .replace(/<standard_session_servicedirs\s*\/>/, "").replace(
-        /<servicedir>.*<\/servicedir>/g,
-        "",
-      ),
-  );
-  const bus = await createCommandRunner().run("dbus-daemon", [
-    `--config-file=${dir}/bus.conf`,
-    "--fork",
-    "--print-address=1",
-    "--print-pid=1",
-  ], { timeoutMs: 10_000 });
-  assert.equal(bus.code, 0, `dbus-daemon (apt-get install dbus): ${bus.stderr}`);
-  const [address, pid] = bus.stdout.trim().split("\n");
+async function withPrivateBus(
+  config: (dir: string) => Promise<string[]>,
+  fn: (address: string, dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "pup-ss-bus-" });
   try {
-    await fn(address);
+    const bus = await new Deno.Command("dbus-daemon", {
+      args: [...await config(dir), "--fork", "--print-address=1", "--print-pid=1"],
+      clearEnv: true,
+      env: {
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        HOME: dir,
+        XDG_DATA_HOME: `${dir}/data`,
+        XDG_RUNTIME_DIR: dir,
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = (b: Uint8Array) => new TextDecoder().decode(b);
+    assert.equal(bus.code, 0, `dbus-daemon (apt-get install dbus): ${text(bus.stderr)}`);
+    const [address, pid] = text(bus.stdout).trim().split("\n");
+    try {
+      await fn(address, dir);
+    } finally {
+      // Only the bus this test started; a keyring daemon on it exits with it.
+      Deno.kill(Number(pid), "SIGTERM");
+    }
   } finally {
-    Deno.kill(Number(pid), "SIGTERM");
     await Deno.remove(dir, { recursive: true });
   }
 }
 
-/** Runs `fn` against a private D-Bus session with its own unlocked keyring, torn down after. */
+/**
+ * Runs `fn` against a private D-Bus session that can start no services (no service
+ * directories), so nothing can provide the Secret Service.
+ */
+async function withBareBus(fn: (address: string) => Promise<void>): Promise<void> {
+  await withPrivateBus(async (dir) => {
+    // The distribution's session bus configuration, listening in `dir`, with no service
+    // directories (so no activation).
+    const standard = await Deno.readTextFile("/usr/share/dbus-1/session.conf");
+    await Deno.writeTextFile(
+      `${dir}/bus.conf`,
+      standard.replace(/<listen>.*<\/listen>/, `<listen>unix:path=${dir}/bus</listen>`)
+        .replace(/<standard_session_servicedirs\s*\/>/, "").replace(
+          /<servicedir>.*<\/servicedir>/g,
+          "",
+        ),
+    );
+    return [`--config-file=${dir}/bus.conf`];
+  }, fn);
+}
+
+/**
+ * Runs `fn` against a private D-Bus session with its own unlocked keyring (`login`), or with
+ * none until a call starts one on demand, torn down after.
+ */
 async function withPrivateKeyring(
   fn: (env: Record<string, string>) => Promise<void>,
   opts: { login: boolean } = { login: true },
 ): Promise<void> {
-  const runner = createCommandRunner();
-  const dir = await Deno.makeTempDir({ prefix: "pup-ss-bus-" });
-  // A daemon the bus starts on demand (D-Bus activation) inherits this environment, and no
-  // GNOME_KEYRING_CONTROL of the test's own keyring (it would join that one instead).
-  const home = { HOME: dir, XDG_DATA_HOME: `${dir}/data`, XDG_RUNTIME_DIR: dir };
-  const bus = await new Deno.Command("dbus-daemon", {
-    args: ["--session", "--fork", "--print-address=1", "--print-pid=1"],
-    clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...home },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  assert.equal(bus.code, 0, text(bus.stderr));
-  const [address, pid] = text(bus.stdout).trim().split("\n");
-  try {
+  await withPrivateBus(() => Promise.resolve(["--session"]), async (address, dir) => {
     const env = { DBUS_SESSION_BUS_ADDRESS: address };
     if (opts.login) {
-      const keyring = await runner.run(
+      const keyring = await createCommandRunner().run(
         "gnome-keyring-daemon",
         ["--unlock", "--components=secrets"],
-        { stdin: "pup-test-password", env: { ...env, ...home }, timeoutMs: 10_000 },
+        {
+          stdin: "pup-test-password",
+          env: { ...env, HOME: dir, XDG_DATA_HOME: `${dir}/data` },
+          timeoutMs: 10_000,
+        },
       );
       assert.equal(keyring.code, 0, keyring.stderr);
     }
     await fn(env);
-  } finally {
-    // Only the bus this test started; its keyring daemon exits with it.
-    Deno.kill(Number(pid), "SIGTERM");
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 Deno.test({
