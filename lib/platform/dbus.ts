@@ -15,7 +15,6 @@
 
 import { deadline, withDeadline } from "./deadline.ts";
 import {
-  type DBusValue,
   decodeMessage,
   encodeMessage,
   type Message,
@@ -410,9 +409,4 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 function message(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split("\n")[0];
-}
-
-/** The body values of a reply, typed by the caller who knows the method's signature. */
-export function replyBody<T extends DBusValue[]>(m: Message): T {
-  return (m.body ?? []) as T;
 }

@@ -76,7 +76,7 @@ export interface SecretServiceOptions {
   busAddress?: string;
   /** `XDG_RUNTIME_DIR` (the bus is `$XDG_RUNTIME_DIR/bus` when no address is set). */
   runtimeDir?: string;
-  /** Per-call timeout; 10 s by default. */
+  /** How long one operation's D-Bus exchange may take (a watchdog per connection); 10 s default. */
   timeoutMs?: number;
   /** How long an unlock prompt may take; 60 s by default. */
   promptTimeoutMs?: number;

@@ -18,7 +18,7 @@ import { type DBusValue, type Message, Variant } from "../platform/dbus_wire.ts"
 const BUS_NAME = "org.freedesktop.secrets";
 const SERVICE_PATH = "/org/freedesktop/secrets";
 /** The default collection, by its alias, as libsecret and keyring-rs address it. */
-export const DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default";
+const DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default";
 const SERVICE = "org.freedesktop.Secret.Service";
 const COLLECTION = "org.freedesktop.Secret.Collection";
 const ITEM = "org.freedesktop.Secret.Item";
