@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { type MockDatadog, startMockDatadog } from "../../scripts/mock_datadog.ts";
 
 /** The repository root, with a trailing slash. */
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -206,4 +207,23 @@ export async function filesIn(dir: string): Promise<string[]> {
   const names: string[] = [];
   for await (const e of Deno.readDir(dir)) if (e.isFile) names.push(e.name);
   return names.sort();
+}
+
+/**
+ * Runs `fn` with a mock Datadog started with `opts`, closed afterwards.
+ *
+ * @param opts the mock's options
+ * @param fn what to run against it
+ * @returns what `fn` returns
+ */
+export async function withMock<T>(
+  opts: Parameters<typeof startMockDatadog>[0],
+  fn: (mock: MockDatadog) => Promise<T>,
+): Promise<T> {
+  const mock = await startMockDatadog(opts);
+  try {
+    return await fn(mock);
+  } finally {
+    await mock.close();
+  }
 }

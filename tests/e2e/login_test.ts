@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { stripMockNotice } from "../_fakes/fake_deps.ts";
-import { type MockDatadog, startMockDatadog } from "../../scripts/mock_datadog.ts";
+import type { MockDatadog } from "../../scripts/mock_datadog.ts";
 import { rustClient, rustSessions, rustTokenFile } from "../_fakes/rust_reader.ts";
 import {
   assertChromium,
@@ -17,21 +17,10 @@ import {
   PupProcess,
   runPup,
   withConfigDir,
+  withMock,
 } from "./_helpers.ts";
 
 const PORTS = [8000, 8080, 8888, 9000];
-
-async function withMock<T>(
-  opts: Parameters<typeof startMockDatadog>[0],
-  fn: (mock: MockDatadog) => Promise<T>,
-): Promise<T> {
-  const mock = await startMockDatadog(opts);
-  try {
-    return await fn(mock);
-  } finally {
-    await mock.close();
-  }
-}
 
 function pupEnv(mock: MockDatadog, dir: string, extra: Record<string, string> = {}) {
   return {

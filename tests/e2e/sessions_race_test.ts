@@ -6,26 +6,14 @@
  */
 
 import assert from "node:assert/strict";
-import { type MockDatadog, startMockDatadog } from "../../scripts/mock_datadog.ts";
+import type { MockDatadog } from "../../scripts/mock_datadog.ts";
 import { secretServiceIgnored } from "../_fakes/_store_gates.ts";
 import { rustSessions } from "../_fakes/rust_reader.ts";
-import { childEnv, PUP, PupProcess, ROOT, runPup, withConfigDir } from "./_helpers.ts";
+import { childEnv, PUP, PupProcess, ROOT, runPup, withConfigDir, withMock } from "./_helpers.ts";
 
 const PORTS = [8000, 8080, 8888, 9000];
 const SCOPES = "dashboards_read,monitors_read";
 const REPETITIONS = 20;
-
-async function withMock<T>(
-  opts: Parameters<typeof startMockDatadog>[0],
-  fn: (mock: MockDatadog) => Promise<T>,
-): Promise<T> {
-  const mock = await startMockDatadog(opts);
-  try {
-    return await fn(mock);
-  } finally {
-    await mock.close();
-  }
-}
 
 function envFor(mock: MockDatadog, dir: string, storage: "file" | "keychain" = "file") {
   return {
