@@ -11,6 +11,7 @@ import { resolveConfigDir } from "./lib/config/config_dir.ts";
 import type { CommandRunner, Deps, LineReader, OsName, Writer } from "./lib/deps.ts";
 import { InterruptedError } from "./lib/errors.ts";
 import { createClock } from "./lib/platform/clock.ts";
+import { lazyImport } from "./lib/lazy_import.ts";
 
 function syncWriter(file: { writeSync(p: Uint8Array): number }): Writer {
   const encoder = new TextEncoder();
@@ -37,7 +38,7 @@ async function main(): Promise<number> {
   const colorErr = !env.NO_COLOR && Deno.stderr.isTerminal();
   const colorOut = !env.NO_COLOR && Deno.stdout.isTerminal();
   const { colorize } = colorErr || colorOut
-    ? await import("./lib/cli/style.ts")
+    ? await lazyImport<typeof import("./lib/cli/style.ts")>("./lib/cli/style.ts", import.meta.url)
     : { colorize: (t: string) => t };
   const plainErr = syncWriter(Deno.stderr);
   const plainOut = syncWriter(Deno.stdout);
@@ -61,16 +62,18 @@ async function main(): Promise<number> {
   let realRunner: Promise<CommandRunner> | undefined;
   const runner: CommandRunner = {
     run: async (cmd, args, opts) =>
-      (await (realRunner ??= import("./lib/platform/command_runner.ts").then((m) =>
-        m.createCommandRunner(env)
-      )))
+      (await (realRunner ??= lazyImport<typeof import("./lib/platform/command_runner.ts")>(
+        "./lib/platform/command_runner.ts",
+        import.meta.url,
+      ).then((m) => m.createCommandRunner(env))))
         .run(cmd, args, opts),
   };
   let realStdin: Promise<LineReader> | undefined;
   const loadStdin = () =>
-    realStdin ??= import("./lib/platform/stdin.ts").then((m) =>
-      m.createLineReader(() => Deno.stdin.readable)
-    );
+    realStdin ??= lazyImport<typeof import("./lib/platform/stdin.ts")>(
+      "./lib/platform/stdin.ts",
+      import.meta.url,
+    ).then((m) => m.createLineReader(() => Deno.stdin.readable));
   const stdin: LineReader = {
     readLine: async () => (await loadStdin()).readLine(),
     readAll: async (maxBytes) => (await loadStdin()).readAll(maxBytes),
@@ -80,7 +83,10 @@ async function main(): Promise<number> {
     runner,
     browser: {
       open: async (url) =>
-        (await import("./lib/platform/browser.ts")).createBrowser(runner, env, os).open(url),
+        (await lazyImport<typeof import("./lib/platform/browser.ts")>(
+          "./lib/platform/browser.ts",
+          import.meta.url,
+        )).createBrowser(runner, env, os).open(url),
     },
     clock: createClock(),
     random: (n) => crypto.getRandomValues(new Uint8Array(n)),

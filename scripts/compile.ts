@@ -37,6 +37,10 @@ export function compileArgs(name: string, output: string): string[] {
     "-P=pup",
     // fast-check and @napi-rs/keyring are test-only imports: keep them out of the binary.
     "--exclude-unused-npm",
+    // Modules loaded on first use (lib/lazy_import.ts) are not in main.ts's static graph: embed
+    // every module of lib/ (Deno analyzes an included directory's modules and their imports).
+    "--include",
+    "lib",
     "--target",
     triple,
     "--output",

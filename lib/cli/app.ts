@@ -19,9 +19,14 @@ import { globalAliases, globalFlagParams, type PupContext } from "./context.ts";
 import { exitCodeFor, formatError } from "./exit_codes.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { dataRoutes } from "./routes/data.ts";
+import { lazyImport } from "../lazy_import.ts";
 
 const completions = buildCommand({
-  loader: () => import("./commands/completions.ts"),
+  loader: () =>
+    lazyImport<typeof import("./commands/completions.ts")>(
+      "./commands/completions.ts",
+      import.meta.url,
+    ),
   parameters: {
     flags: { ...globalFlagParams },
     aliases: globalAliases,

@@ -13,7 +13,7 @@ import { VERSION } from "../version.ts";
 import { globalAliases, globalFlagParams, type GlobalFlags } from "./context.ts";
 import { siteFlag } from "./flags.ts";
 import { exitCodeFor, formatError } from "./exit_codes.ts";
-import { ROOT_HELP } from "./root_help.ts";
+import { lazyImport } from "../lazy_import.ts";
 
 /**
  * The flags of `auth status` the fast path understands, by spelling: built from the very flag
@@ -71,7 +71,10 @@ export async function runFastPath(
   deps: Deps,
 ): Promise<number | undefined> {
   if (argv.length === 0 || (argv.length === 1 && (argv[0] === "--help" || argv[0] === "-h"))) {
-    const { formatHelp } = await import("./help_format.ts");
+    const [{ formatHelp }, { ROOT_HELP }] = await Promise.all([
+      lazyImport<typeof import("./help_format.ts")>("./help_format.ts", import.meta.url),
+      lazyImport<typeof import("./root_help.ts")>("./root_help.ts", import.meta.url),
+    ]);
     deps.io.out.write(formatHelp(ROOT_HELP, "", deps.io.columns));
     return 0;
   }
@@ -83,7 +86,9 @@ export async function runFastPath(
   const flags = parseFastStatusFlags(argv.slice(2));
   if (!flags) return undefined;
   try {
-    const { parseAuthStatusArgs, runAuthStatus } = await import("./commands/auth_status.ts");
+    const { parseAuthStatusArgs, runAuthStatus } = await lazyImport<
+      typeof import("./commands/auth_status.ts")
+    >("./commands/auth_status.ts", import.meta.url);
     return await runAuthStatus(parseAuthStatusArgs(flags), deps);
   } catch (e) {
     deps.io.err.write(formatError(e));

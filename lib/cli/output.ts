@@ -12,6 +12,7 @@
 import type { IO } from "../deps.ts";
 import { PupError, UsageError } from "../errors.ts";
 import { stripUnsafe } from "../sanitize.ts";
+import { lazyImport } from "../lazy_import.ts";
 
 /** Every output format. */
 export const OUTPUT_FORMATS = ["json", "table", "yaml", "csv", "tsv"] as const;
@@ -106,7 +107,7 @@ export async function writeData(
 ): Promise<void> {
   const format = resolveFormat(opts.output, env, io, configOutput);
   if (opts.jq !== undefined) {
-    const jq = await import("./jq.ts");
+    const jq = await lazyImport<typeof import("./jq.ts")>("./jq.ts", import.meta.url);
     if (format === "json" || format === "table") {
       io.out.write(await jq.jqText(value, opts.jq));
       return;
@@ -122,7 +123,10 @@ export async function writeData(
     }
     case "csv":
     case "tsv": {
-      const { delimited } = await import("./delimited.ts");
+      const { delimited } = await lazyImport<typeof import("./delimited.ts")>(
+        "./delimited.ts",
+        import.meta.url,
+      );
       io.out.write(delimited(value, format));
       return;
     }

@@ -11,6 +11,7 @@ import { parseMockServer } from "../config/endpoints.ts";
 import { normalizeArgv } from "./argv.ts";
 import { exitCodeFor, formatError } from "./exit_codes.ts";
 import { runFastPath } from "./fast_path.ts";
+import { lazyImport } from "../lazy_import.ts";
 
 /**
  * The one line every command prints while `PUP_MOCK_SERVER` is set.
@@ -45,6 +46,9 @@ export async function runCli(argv: readonly string[], deps: Deps): Promise<numbe
   const args = normalizeArgv(argv);
   const fast = await runFastPath(args, deps);
   if (fast !== undefined) return fast;
-  const { runStricli } = await import("./run_stricli.ts");
+  const { runStricli } = await lazyImport<typeof import("./run_stricli.ts")>(
+    "./run_stricli.ts",
+    import.meta.url,
+  );
   return await runStricli(args, deps);
 }

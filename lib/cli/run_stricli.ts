@@ -9,6 +9,7 @@ import type { Deps } from "../deps.ts";
 import { buildPupApp, root } from "./app.ts";
 import type { PupContext } from "./context.ts";
 import { EXIT } from "./exit_codes.ts";
+import { lazyImport } from "../lazy_import.ts";
 
 /** Route maps: their subcommand is part of the command a help line names. */
 const ROUTE_MAPS = new Set(["auth", "monitors", "logs", "metrics"]);
@@ -70,7 +71,10 @@ export async function runStricli(argv: readonly string[], deps: Deps): Promise<n
   };
   await run(buildPupApp(), argv, context);
   if (helpText) {
-    const { formatHelp } = await import("./help_format.ts");
+    const { formatHelp } = await lazyImport<typeof import("./help_format.ts")>(
+      "./help_format.ts",
+      import.meta.url,
+    );
     deps.io.out.write(formatHelp(helpText, commandOf(argv), deps.io.columns));
   }
   const code = Number(context.process.exitCode ?? 0);

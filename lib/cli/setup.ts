@@ -13,6 +13,7 @@ import { FileStore } from "../storage/file_store.ts";
 import { type SessionRow, SessionsRegistry } from "../storage/sessions.ts";
 import { looseDirWarning } from "../storage/private_dir.ts";
 import type { SiteStateStore } from "../storage/types.ts";
+import { lazyImport } from "../lazy_import.ts";
 
 /** The loaded setup of one command run. */
 export interface Setup {
@@ -66,7 +67,10 @@ export async function openStore(deps: Deps, config: FileConfig): Promise<SiteSta
   const requested = deps.env.DD_TOKEN_STORAGE || config.token_storage;
   const fileStore = () => new FileStore(deps.configDir);
   if (requested === "file") return fileStore();
-  const { selectStore } = await import("../storage/select_store.ts");
+  const { selectStore } = await lazyImport<typeof import("../storage/select_store.ts")>(
+    "../storage/select_store.ts",
+    import.meta.url,
+  );
   const { store, warnings } = await selectStore(deps, {
     configTokenStorage: config.token_storage,
     fileStore,

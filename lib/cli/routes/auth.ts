@@ -7,9 +7,14 @@
 import { buildCommand, buildRouteMap } from "@stricli/core";
 import { globalAliases, globalFlagParams } from "../context.ts";
 import { siteFlag, trustSiteFlag } from "../flags.ts";
+import { lazyImport } from "../../lazy_import.ts";
 
 const authStatus = buildCommand({
-  loader: () => import("../commands/auth_status.ts"),
+  loader: () =>
+    lazyImport<typeof import("../commands/auth_status.ts")>(
+      "../commands/auth_status.ts",
+      import.meta.url,
+    ),
   parameters: { flags: { ...globalFlagParams, site: siteFlag }, aliases: globalAliases },
   docs: {
     brief: "Show the resolved session (local only, never refreshes)",
@@ -22,7 +27,11 @@ const textFlag = (brief: string, placeholder: string) =>
   ({ kind: "parsed", parse: String, brief, optional: true, placeholder }) as const;
 
 const authLogin = buildCommand({
-  loader: () => import("../commands/auth_login.ts"),
+  loader: () =>
+    lazyImport<typeof import("../commands/auth_login.ts")>(
+      "../commands/auth_login.ts",
+      import.meta.url,
+    ),
   parameters: {
     flags: {
       ...globalFlagParams,
@@ -58,7 +67,11 @@ const authLogin = buildCommand({
 });
 
 const authRefresh = buildCommand({
-  loader: () => import("../commands/auth_refresh.ts"),
+  loader: () =>
+    lazyImport<typeof import("../commands/auth_refresh.ts")>(
+      "../commands/auth_refresh.ts",
+      import.meta.url,
+    ),
   parameters: {
     flags: { ...globalFlagParams, site: siteFlag, trustSite: trustSiteFlag },
     aliases: globalAliases,
@@ -70,7 +83,11 @@ const authRefresh = buildCommand({
 });
 
 const authLogout = buildCommand({
-  loader: () => import("../commands/auth_logout.ts"),
+  loader: () =>
+    lazyImport<typeof import("../commands/auth_logout.ts")>(
+      "../commands/auth_logout.ts",
+      import.meta.url,
+    ),
   parameters: {
     flags: { ...globalFlagParams, site: siteFlag, trustSite: trustSiteFlag },
     aliases: globalAliases,
@@ -83,13 +100,21 @@ const authLogout = buildCommand({
 });
 
 const authList = buildCommand({
-  loader: () => import("../commands/auth_list.ts"),
+  loader: () =>
+    lazyImport<typeof import("../commands/auth_list.ts")>(
+      "../commands/auth_list.ts",
+      import.meta.url,
+    ),
   parameters: { flags: { ...globalFlagParams }, aliases: globalAliases },
   docs: { brief: "List every stored session (local only)" },
 });
 
 const authToken = buildCommand({
-  loader: () => import("../commands/auth_token.ts"),
+  loader: () =>
+    lazyImport<typeof import("../commands/auth_token.ts")>(
+      "../commands/auth_token.ts",
+      import.meta.url,
+    ),
   parameters: {
     flags: { ...globalFlagParams, site: siteFlag, trustSite: trustSiteFlag },
     aliases: globalAliases,
@@ -102,7 +127,11 @@ const authToken = buildCommand({
 });
 
 const authTest = buildCommand({
-  loader: () => import("../commands/auth_test.ts"),
+  loader: () =>
+    lazyImport<typeof import("../commands/auth_test.ts")>(
+      "../commands/auth_test.ts",
+      import.meta.url,
+    ),
   parameters: {
     flags: { ...globalFlagParams, site: siteFlag, trustSite: trustSiteFlag },
     aliases: globalAliases,
@@ -115,7 +144,11 @@ const authTest = buildCommand({
 });
 
 const authSwitch = buildCommand({
-  loader: () => import("../commands/auth_switch.ts"),
+  loader: () =>
+    lazyImport<typeof import("../commands/auth_switch.ts")>(
+      "../commands/auth_switch.ts",
+      import.meta.url,
+    ),
   parameters: {
     flags: {
       ...globalFlagParams,
@@ -136,7 +169,11 @@ const authSwitch = buildCommand({
 });
 
 const authScopes = buildCommand({
-  loader: () => import("../commands/auth_scopes.ts"),
+  loader: () =>
+    lazyImport<typeof import("../commands/auth_scopes.ts")>(
+      "../commands/auth_scopes.ts",
+      import.meta.url,
+    ),
   parameters: { flags: { ...globalFlagParams, site: siteFlag }, aliases: globalAliases },
   docs: {
     brief: "Show the session's OAuth scopes against what pup's commands need (local only)",

@@ -8,6 +8,7 @@
 import { buildCommand, buildRouteMap, type Command, type RouteMap } from "@stricli/core";
 import { globalAliases, globalFlagParams, type PupContext } from "../context.ts";
 import { trustSiteFlag, wholeNumber } from "../flags.ts";
+import { lazyImport } from "../../lazy_import.ts";
 
 const dataFlags = { ...globalFlagParams, trustSite: trustSiteFlag } as const;
 
@@ -17,7 +18,8 @@ const CREDENTIALS_NOTE =
 const timeBrief = "now, 15m, 1h, 2d, unix seconds or RFC 3339";
 
 const api = buildCommand({
-  loader: () => import("../commands/api.ts"),
+  loader: () =>
+    lazyImport<typeof import("../commands/api.ts")>("../commands/api.ts", import.meta.url),
   parameters: {
     flags: {
       ...dataFlags,
@@ -67,7 +69,11 @@ const api = buildCommand({
 });
 
 const monitorsList = buildCommand({
-  loader: () => import("../commands/monitors_list.ts"),
+  loader: () =>
+    lazyImport<typeof import("../commands/monitors_list.ts")>(
+      "../commands/monitors_list.ts",
+      import.meta.url,
+    ),
   parameters: {
     flags: {
       ...dataFlags,
@@ -99,7 +105,11 @@ const monitorsList = buildCommand({
 });
 
 const monitorsGet = buildCommand({
-  loader: () => import("../commands/monitors_get.ts"),
+  loader: () =>
+    lazyImport<typeof import("../commands/monitors_get.ts")>(
+      "../commands/monitors_get.ts",
+      import.meta.url,
+    ),
   parameters: {
     flags: dataFlags,
     aliases: globalAliases,
@@ -138,7 +148,11 @@ function queryAndTimeFlags(brief: string) {
 }
 
 const logsSearch = buildCommand({
-  loader: () => import("../commands/logs_search.ts"),
+  loader: () =>
+    lazyImport<typeof import("../commands/logs_search.ts")>(
+      "../commands/logs_search.ts",
+      import.meta.url,
+    ),
   parameters: {
     flags: {
       ...dataFlags,
@@ -160,7 +174,11 @@ const logsSearch = buildCommand({
 });
 
 const metricsQuery = buildCommand({
-  loader: () => import("../commands/metrics_query.ts"),
+  loader: () =>
+    lazyImport<typeof import("../commands/metrics_query.ts")>(
+      "../commands/metrics_query.ts",
+      import.meta.url,
+    ),
   parameters: {
     flags: {
       ...dataFlags,
