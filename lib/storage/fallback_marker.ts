@@ -11,9 +11,9 @@
  * @module
  */
 
-import { atomicWrite } from "./atomic_write.ts";
 import { ensurePrivateDir } from "./private_dir.ts";
 import { readStoreFile } from "./store_files.ts";
+import { writeMachinery } from "./write_machinery.ts";
 
 /** The file name, in the config dir. */
 export const FALLBACK_MARKER = "storage_fallback.json";
@@ -77,7 +77,7 @@ export async function writeFallbackMarker(
     since: now.toISOString(),
     warned: old?.warned ?? [],
   };
-  await atomicWrite(`${configDir}/${FALLBACK_MARKER}`, `${JSON.stringify(marker, null, 2)}\n`);
+  await writeMarker(configDir, marker);
 }
 
 /**
@@ -101,5 +101,10 @@ export async function recordWarning(configDir: string, line: string): Promise<vo
     since: old?.since ?? "",
     warned: [...(old?.warned ?? []).filter((w) => w !== line), line].slice(-10),
   };
+  await writeMarker(configDir, marker);
+}
+
+async function writeMarker(configDir: string, marker: FallbackMarker): Promise<void> {
+  const { atomicWrite } = await writeMachinery();
   await atomicWrite(`${configDir}/${FALLBACK_MARKER}`, `${JSON.stringify(marker, null, 2)}\n`);
 }

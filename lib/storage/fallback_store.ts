@@ -8,7 +8,7 @@
  */
 
 import { WriteProbeError } from "./keychain_store.ts";
-import { StoreAbsentError } from "./run_tool.ts";
+import { StoreAbsentError } from "./secret_store.ts";
 import type { SiteState, SiteStateStore } from "./types.ts";
 
 /** One store auto-detection may settle on. */
@@ -18,6 +18,12 @@ export interface Candidate {
   /** The backend name its store reports (`secret-service`), as the fallback marker lists it. */
   backend: string;
   make: () => SiteStateStore;
+  /**
+   * Loads the backend's code before `make` runs, for a store only reached when the ones before
+   * it are absent (the kernel keyring, behind the Secret Service): start-up then never pays for
+   * a backend it does not use. The first candidate has none.
+   */
+  load?: () => Promise<void>;
   /** Why it is used, when that is worth telling (shown after its location). */
   note?: string;
 }
@@ -101,7 +107,7 @@ export class FallbackStore implements SiteStateStore {
         if (!(e instanceof WriteProbeError) || e.holdsSite || !this.#remember || last) throw e;
         const from = this.#candidates[this.#index];
         await this.#remember(from.backend, e.message).catch(() => {});
-        this.#advance(new StoreAbsentError(e.message));
+        await this.#advance(new StoreAbsentError(e.message));
         this.#settled = false;
       }
     }
@@ -133,7 +139,7 @@ export class FallbackStore implements SiteStateStore {
           this.#settled = true;
           throw e;
         }
-        this.#advance(e);
+        await this.#advance(e);
       }
     }
   }
@@ -146,7 +152,7 @@ export class FallbackStore implements SiteStateStore {
     if (recording) this.#recording.push(recording);
   }
 
-  #advance(reason: StoreAbsentError): void {
+  async #advance(reason: StoreAbsentError): Promise<void> {
     const from = this.#candidates[this.#index];
     this.#lastAbsence = reason.message;
     this.#reasons.push(`${from.name}: ${reason.message}`);
@@ -164,6 +170,7 @@ export class FallbackStore implements SiteStateStore {
     } else {
       this.#say(`Warning: ${from.name} not available (${reason.message}), trying ${next.name}`);
     }
+    await next.load?.();
     this.#index++;
     this.#current = next.make();
   }

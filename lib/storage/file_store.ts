@@ -14,9 +14,9 @@ import {
   serializeTokenMap,
   toWireClient,
 } from "./codec.ts";
-import { ensureLocksDir, siteLockPath } from "./lock.ts";
 import { readStoreFile } from "./store_files.ts";
 import type { SiteState, SiteStateStore } from "./types.ts";
+import { writeMachinery } from "./write_machinery.ts";
 
 /** The JSON-file `SiteStateStore`. */
 export class FileStore implements SiteStateStore {
@@ -64,10 +64,8 @@ export class FileStore implements SiteStateStore {
 
   async update(site: string, mutate: (state: SiteState) => SiteState): Promise<SiteState> {
     // The write machinery loads only when something is written: reads stay lean (start-up).
-    const [{ withLock }, { atomicWrite, removeStaleTemps }] = await Promise.all([
-      import("./lock.ts"),
-      import("./atomic_write.ts"),
-    ]);
+    const { atomicWrite, ensureLocksDir, removeStaleTemps, siteLockPath, withLock } =
+      await writeMachinery();
     await ensureLocksDir(this.#dir);
     return await withLock(siteLockPath(this.#dir, site), async () => {
       // Re-read under the lock: a parse error here aborts before anything is written.

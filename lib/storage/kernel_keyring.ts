@@ -22,15 +22,13 @@
 
 import type { CommandResult, CommandRunner } from "../deps.ts";
 import { StorageUnavailableError } from "../errors.ts";
+import { firstLine, runTool, type ToolSpec, utf8Length } from "./run_tool.ts";
 import {
-  DEFAULT_TOOL_TIMEOUT_MS,
-  firstLine,
-  runTool,
+  DEFAULT_STORE_TIMEOUT_MS,
+  type SecretStore,
+  SERVICE,
   StoreAbsentError,
-  type ToolSpec,
-  utf8Length,
-} from "./run_tool.ts";
-import { type SecretStore, SERVICE } from "./secret_store.ts";
+} from "./secret_store.ts";
 
 /** The program looked up on PATH. */
 export const DEFAULT_KEYCTL = "keyctl";
@@ -93,7 +91,7 @@ export class KernelKeyring implements SecretStore {
     this.#tool = {
       runner: opts.runner,
       tool: opts.keyctl ?? DEFAULT_KEYCTL,
-      timeoutMs: opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS,
+      timeoutMs: opts.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS,
       installHint: "install it with 'apt-get install keyutils'",
       hangHint: "check that 'keyctl show @s' answers",
     };

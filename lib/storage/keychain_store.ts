@@ -13,9 +13,9 @@
 
 import { StorageCorruptError, StorageUnavailableError } from "../errors.ts";
 import { parseSiteData, sanitizeSite, serializeSiteData } from "./codec.ts";
-import { ensureLocksDir, siteLockPath, withLock } from "./lock.ts";
 import type { SecretStore } from "./secret_store.ts";
 import type { SiteState, SiteStateStore } from "./types.ts";
+import { writeMachinery } from "./write_machinery.ts";
 
 /** What a backend may add to `SecretStore` so messages name its entries well. */
 export interface DescribedSecretStore extends SecretStore {
@@ -127,6 +127,7 @@ export class KeychainStore implements SiteStateStore {
    */
   async update(site: string, mutate: (state: SiteState) => SiteState): Promise<SiteState> {
     const account = stateAccount(site);
+    const { ensureLocksDir, siteLockPath, withLock } = await writeMachinery();
     await ensureLocksDir(this.#configDir);
     return await withLock(siteLockPath(this.#configDir, site), async () => {
       const { state: current, stored } = await this.#load(account);

@@ -23,8 +23,7 @@ import {
   slotPointer,
   utf8Bytes,
 } from "../platform/native.ts";
-import { StoreAbsentError } from "./run_tool.ts";
-import { type SecretStore, SERVICE } from "./secret_store.ts";
+import { type SecretStore, SERVICE, StoreAbsentError } from "./secret_store.ts";
 
 /** Where macOS keeps the Security framework (`PUP_SECURITY_FRAMEWORK_LIB` overrides it). */
 export const SECURITY_FRAMEWORK_PATH = "/System/Library/Frameworks/Security.framework/Security";

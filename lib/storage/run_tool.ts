@@ -1,8 +1,8 @@
 /**
- * Runs a secure-store tool (`security`, `secret-tool`, `keyctl`, `powershell.exe`) with a
- * timeout, and turns "cannot run it" and "it hung" into storage errors that name the tool and
- * say what to do next. Every backend goes through here, so every tool call has a timeout and
- * the same failure wording (DESIGN rule 5; SPEC §6.3 last rule).
+ * Runs a secure-store tool (today only `keyctl`: the other stores are reached in-process) with
+ * a timeout, and turns "cannot run it" and "it hung" into storage errors that name the tool and
+ * say what to do next, so every tool call has a timeout and the same failure wording (DESIGN
+ * rule 5; SPEC §6.3 last rule).
  *
  * @module
  */
@@ -10,16 +10,7 @@
 import type { CommandResult, CommandRunner } from "../deps.ts";
 import { StorageUnavailableError } from "../errors.ts";
 import { CommandNotFoundError, CommandTimeoutError } from "../platform/command_runner.ts";
-
-/** How long a secure-store tool may run before it is killed (a GUI unlock dialog can block). */
-export const DEFAULT_TOOL_TIMEOUT_MS = 10_000;
-
-/**
- * The kind of secure store a backend needs is not present on this machine (no tool, no D-Bus
- * Secret Service, no kernel keyring). Auto-detection falls back to the next store on this error
- * only; a present store in a bad state (locked, hung, corrupt) is reported, never skipped.
- */
-export class StoreAbsentError extends StorageUnavailableError {}
+import { StoreAbsentError } from "./secret_store.ts";
 
 /** One tool and how to talk about it. */
 export interface ToolSpec {

@@ -34,8 +34,12 @@ import {
   sessionBusSocket,
 } from "../platform/dbus.ts";
 import { DBusWireError } from "../platform/dbus_wire.ts";
-import { DEFAULT_TOOL_TIMEOUT_MS, StoreAbsentError } from "./run_tool.ts";
-import { type SecretStore, SERVICE } from "./secret_store.ts";
+import {
+  DEFAULT_STORE_TIMEOUT_MS,
+  type SecretStore,
+  SERVICE,
+  StoreAbsentError,
+} from "./secret_store.ts";
 import { PromptDismissedError, SecretServiceSession } from "./secret_service_api.ts";
 
 /** The attributes keyring-rs 3.6.3 gives a new item. */
@@ -106,7 +110,7 @@ export class SecretService implements SecretStore {
     this.#busAddress = opts.busAddress;
     this.#runtimeDir = opts.runtimeDir;
     this.#timeouts = {
-      callMs: opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS,
+      callMs: opts.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS,
       promptMs: opts.promptTimeoutMs ?? DEFAULT_PROMPT_TIMEOUT_MS,
     };
   }

@@ -26,10 +26,10 @@ import type { Deps, OsName } from "../deps.ts";
 import { StorageUnavailableError } from "../errors.ts";
 import { readFallbackMarker, recordWarning, writeFallbackMarker } from "./fallback_marker.ts";
 import { type Candidate, FallbackStore } from "./fallback_store.ts";
-import { KernelKeyring } from "./kernel_keyring.ts";
 import { KeychainStore } from "./keychain_store.ts";
 import { SecretService } from "./secret_service.ts";
 import type { SiteStateStore } from "./types.ts";
+import { lazyImport } from "../lazy_import.ts";
 
 /** Options of `selectStore`. */
 export interface SelectStoreOptions {
@@ -124,10 +124,10 @@ function resolveOs(deps: Deps, warnings: string[]): OsName {
 }
 
 /**
- * The stores of `os`, in order. The macOS and Windows bindings (FFI symbol tables, chunking)
- * are imported only on their OS; the Linux backends are plain TypeScript and come with this
- * module, since each dynamic import of `deno run` costs a module-graph pass of its own
- * (about 1.2 ms here; docs/bench.md).
+ * The stores of `os`, in order. Only the code a command can use loads (every module costs
+ * start-up time): the macOS and Windows bindings (FFI symbol tables, chunking) on their OS,
+ * and the kernel keyring (with `keyctl`'s runner) only once the Secret Service was absent. The
+ * Secret Service, first on Linux, comes with this module.
  */
 async function osCandidates(deps: Deps, os: OsName): Promise<Candidate[]> {
   const env = deps.env;
@@ -136,7 +136,10 @@ async function osCandidates(deps: Deps, os: OsName): Promise<Candidate[]> {
     new KeychainStore({ secrets, configDir: deps.configDir });
   const bin = (name: string) => (env[name] ? env[name] : undefined);
   if (os === "darwin") {
-    const { MacosKeychain } = await import("./macos_keychain.ts");
+    const { MacosKeychain } = await lazyImport<typeof import("./macos_keychain.ts")>(
+      "./macos_keychain.ts",
+      import.meta.url,
+    );
     return [{
       name: "OS keychain",
       backend: "macos-keychain",
@@ -144,7 +147,9 @@ async function osCandidates(deps: Deps, os: OsName): Promise<Candidate[]> {
     }];
   }
   if (os === "windows") {
-    const { WindowsCredentialManager } = await import("./windows_credential_manager.ts");
+    const { WindowsCredentialManager } = await lazyImport<
+      typeof import("./windows_credential_manager.ts")
+    >("./windows_credential_manager.ts", import.meta.url);
     const onNotice = (message: string) => deps.io.err.write(`Warning: ${message}\n`);
     return [{
       name: "OS keychain",
@@ -158,6 +163,7 @@ async function osCandidates(deps: Deps, os: OsName): Promise<Candidate[]> {
       ),
     }];
   }
+  let kernel: typeof import("./kernel_keyring.ts") | undefined;
   return [
     {
       name: "Secret Service",
@@ -172,7 +178,13 @@ async function osCandidates(deps: Deps, os: OsName): Promise<Candidate[]> {
     {
       name: "kernel keyring",
       backend: "kernel-keyring",
-      make: keychain(new KernelKeyring({ runner })),
+      load: async () => {
+        kernel ??= await lazyImport<typeof import("./kernel_keyring.ts")>(
+          "./kernel_keyring.ts",
+          import.meta.url,
+        );
+      },
+      make: () => keychain(new kernel!.KernelKeyring({ runner }))(),
     },
   ];
 }

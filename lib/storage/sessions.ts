@@ -8,8 +8,8 @@
 
 import { StorageCorruptError } from "../errors.ts";
 import { parseJson } from "./codec.ts";
-import { ensureLocksDir } from "./lock.ts";
 import { readStoreFile } from "./store_files.ts";
+import { writeMachinery } from "./write_machinery.ts";
 
 /**
  * The last time the token endpoint refused this session's refresh, or its new tokens could not
@@ -183,10 +183,7 @@ export class SessionsRegistry {
    */
   async update(mutate: (rows: SessionRow[]) => SessionRow[]): Promise<SessionRow[]> {
     // The write machinery loads only when something is written: reads stay lean (start-up).
-    const [{ withLock }, { atomicWrite, removeStaleTemps }] = await Promise.all([
-      import("./lock.ts"),
-      import("./atomic_write.ts"),
-    ]);
+    const { atomicWrite, ensureLocksDir, removeStaleTemps, withLock } = await writeMachinery();
     const locks = await ensureLocksDir(this.#configDir);
     return await withLock(`${locks}/sessions.lock`, async () => {
       const before = await this.read();

@@ -25,8 +25,7 @@ import {
   type StoredRecord,
 } from "./chunking.ts";
 import { deletedAnything, planDelete, planWrite, verifyWrite } from "./chunk_writes.ts";
-import { StoreAbsentError } from "./run_tool.ts";
-import { type SecretStore, SERVICE } from "./secret_store.ts";
+import { type SecretStore, SERVICE, StoreAbsentError } from "./secret_store.ts";
 import {
   CRED_MAX_CREDENTIAL_BLOB_SIZE,
   decodeBlob,

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { StoreAbsentError } from "../../lib/storage/run_tool.ts";
+import { StoreAbsentError } from "../../lib/storage/secret_store.ts";
 import { SecretService } from "../../lib/storage/secret_service.ts";
 
 const [op, account, value] = Deno.args;

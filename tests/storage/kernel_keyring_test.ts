@@ -16,7 +16,7 @@ import assert from "node:assert/strict";
 import { StorageUnavailableError } from "../../lib/errors.ts";
 import { createCommandRunner } from "../../lib/platform/command_runner.ts";
 import { KernelKeyring, keyDescription } from "../../lib/storage/kernel_keyring.ts";
-import { StoreAbsentError } from "../../lib/storage/run_tool.ts";
+import { StoreAbsentError } from "../../lib/storage/secret_store.ts";
 import { RecordingRunner } from "../_fakes/_recording_runner.ts";
 import { keyctlIgnored, uniqueName } from "../_fakes/_store_gates.ts";
 import { FakeRunner } from "../_fakes/fake_runner.ts";

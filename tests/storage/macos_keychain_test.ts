@@ -14,7 +14,7 @@ import { StorageCorruptError, StorageUnavailableError } from "../../lib/errors.t
 import { cString, pointerSlot, slotPointer } from "../../lib/platform/native.ts";
 import { serializeSiteData } from "../../lib/storage/codec.ts";
 import { MacosKeychain, SECURITY_SYMBOLS } from "../../lib/storage/macos_keychain.ts";
-import { StoreAbsentError } from "../../lib/storage/run_tool.ts";
+import { StoreAbsentError } from "../../lib/storage/secret_store.ts";
 import type { SiteState } from "../../lib/storage/types.ts";
 import { standinLibrary } from "../_fakes/native/standin.ts";
 import { contract } from "./_secret_store_contract.ts";

@@ -18,7 +18,7 @@ import assert from "node:assert/strict";
 import { StorageUnavailableError } from "../../lib/errors.ts";
 import { createCommandRunner } from "../../lib/platform/command_runner.ts";
 import { DBusConnection } from "../../lib/platform/dbus.ts";
-import { StoreAbsentError } from "../../lib/storage/run_tool.ts";
+import { StoreAbsentError } from "../../lib/storage/secret_store.ts";
 import { SecretService } from "../../lib/storage/secret_service.ts";
 import { clearItems, inspectItems, storeItem } from "../_fakes/_secret_tool.ts";
 import { secretServiceIgnored, sessionSecretService, uniqueName } from "../_fakes/_store_gates.ts";

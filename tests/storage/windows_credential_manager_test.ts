@@ -12,7 +12,7 @@ import { DEFAULT_SCOPES } from "../../lib/auth/scopes.ts";
 import { StorageCorruptError, StorageUnavailableError } from "../../lib/errors.ts";
 import { splitUtf8Chunks } from "../../lib/storage/chunking.ts";
 import { KeychainStore } from "../../lib/storage/keychain_store.ts";
-import { StoreAbsentError } from "../../lib/storage/run_tool.ts";
+import { StoreAbsentError } from "../../lib/storage/secret_store.ts";
 import { WinCredApi } from "../../lib/storage/wincred.ts";
 import {
   decodeBlob,
