@@ -57,7 +57,11 @@ async function main(): Promise<number> {
     if (++interrupts > 1) Deno.exit(EXIT.interrupted);
     interrupt.abort(new InterruptedError());
   };
-  Deno.addSignalListener("SIGINT", onInterrupt);
+  // Ctrl-C is ours from the first use of `deps.interrupt` (a wait, a request, a login) on:
+  // binding the listener costs about 1 ms that a command which never waits (`auth status`)
+  // does not pay. Before that, Ctrl-C ends the process as the system does, which the stores'
+  // crash safety covers (a write is a rename or one keychain call).
+  let listening = false;
   // What most commands never use loads on first use: every module costs start-up time.
   let realRunner: Promise<CommandRunner> | undefined;
   const runner: CommandRunner = {
@@ -103,7 +107,13 @@ async function main(): Promise<number> {
       color: colorErr,
       columns: Deno.stdout.isTerminal() ? Deno.consoleSize().columns : undefined,
     },
-    interrupt: interrupt.signal,
+    get interrupt() {
+      if (!listening) {
+        listening = true;
+        Deno.addSignalListener("SIGINT", onInterrupt);
+      }
+      return interrupt.signal;
+    },
   };
   try {
     return await runCli(Deno.args, deps);
@@ -111,7 +121,7 @@ async function main(): Promise<number> {
     err.write(formatError(e));
     return EXIT.error;
   } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+    if (listening) Deno.removeSignalListener("SIGINT", onInterrupt);
   }
 }
 
