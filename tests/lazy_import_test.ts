@@ -5,22 +5,15 @@
 import assert from "node:assert/strict";
 import { lazyImport } from "../lib/lazy_import.ts";
 import * as exitCodes from "../lib/cli/exit_codes.ts";
+import { tsModules } from "./_fakes/ts_modules.ts";
 
 const root = new URL("../", import.meta.url);
 
-async function* sources(dir: URL): AsyncGenerator<[string, string]> {
-  for await (const e of Deno.readDir(dir)) {
-    if (e.isDirectory) yield* sources(new URL(`${e.name}/`, dir));
-    else if (e.name.endsWith(".ts")) {
-      const url = new URL(e.name, dir);
-      yield [url.pathname.slice(root.pathname.length), await Deno.readTextFile(url)];
-    }
-  }
-}
-
 async function productSources(): Promise<[string, string][]> {
   const all: [string, string][] = [["main.ts", await Deno.readTextFile(new URL("main.ts", root))]];
-  for await (const s of sources(new URL("lib/", root))) all.push(s);
+  for await (const url of tsModules(new URL("lib/", root))) {
+    all.push([url.pathname.slice(root.pathname.length), await Deno.readTextFile(url)]);
+  }
   return all;
 }
 

@@ -7,16 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { compileArgs } from "../../scripts/compile.ts";
+import { tsModules } from "../_fakes/ts_modules.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const deno = Deno.execPath();
-
-async function* walkTs(dir: URL): AsyncGenerator<string> {
-  for await (const e of Deno.readDir(dir)) {
-    if (e.isDirectory) yield* walkTs(new URL(`${e.name}/`, dir));
-    else if (e.name.endsWith(".ts")) yield e.name;
-  }
-}
 
 function metadata(bytes: Uint8Array): Record<string, unknown> {
   const text = new TextDecoder("latin1").decode(bytes);
@@ -55,8 +49,9 @@ Deno.test("deno task compile embeds the whole module graph and npm packages with
       ),
     );
     const lib = new URL("../../lib/", import.meta.url);
-    for await (const entry of walkTs(lib)) {
-      assert.ok(embedded.has(entry), `embeds lib module ${entry}`);
+    for await (const url of tsModules(lib)) {
+      const name = url.pathname.slice(url.pathname.lastIndexOf("/") + 1);
+      assert.ok(embedded.has(name), `embeds lib module ${url.pathname}`);
     }
     for (const pkg of ['"n":"@stricli"', '"n":"oauth4webapi"', '"n":"yaml"']) {
       assert.ok(text.includes(pkg), `embeds ${pkg}`);
