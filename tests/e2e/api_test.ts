@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { stripMockNotice } from "../_fakes/fake_deps.ts";
 import { storedTokens, withMockSession } from "../_fakes/_api_session.ts";
-import { runPup } from "./_helpers.ts";
+import { PupProcess, runPup } from "./_helpers.ts";
 
 Deno.test("pup monitors list, as a process, prints the mock's monitors as JSON", async () => {
   await withMockSession({}, async ({ mock, dir }) => {
@@ -73,5 +73,23 @@ Deno.test("pup api, as a process, exits 3 with no credentials and 1 for an unrea
       down.stderr,
       new RegExp(`Cannot reach "127\\.0\\.0\\.1:${port}".*connection was refused`),
     );
+  });
+});
+
+Deno.test("Ctrl-C while an API call waits for the server exits 130 with pup's own message and keeps the session", async () => {
+  await withMockSession({}, async ({ mock, dir, tokens }) => {
+    mock.setFault({ endpoint: "api", delayMs: 3_000, count: 1 });
+    const env = { PUP_CONFIG_DIR: dir, PUP_MOCK_SERVER: mock.url, DD_TOKEN_STORAGE: "file" };
+    const pup = new PupProcess(["monitors", "list"], env);
+    // Once the request is at the server, pup is waiting on it (SIGINT is bound by then).
+    for (let i = 0; i < 300 && mock.stats().apiRequests === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(mock.stats().apiRequests, 1, "the request never reached the mock");
+    pup.kill("SIGINT");
+    const run = await pup.finish(20_000, { keepStdin: true });
+    assert.equal(run.code, 130, run.stderr);
+    assert.equal(stripMockNotice(run.stderr), "Error: interrupted\n");
+    assert.equal((await storedTokens(dir))?.access_token, tokens.access_token);
   });
 });
